@@ -6,11 +6,11 @@ __all__ = ['zeros_like', 'ones_like', 'randn_like', 'rand_like', 'is_grad_enable
            'mul', 'normalize_dims', 'sum', 'tensor', 'from_numpy', 'zeros', 'ones', 'full', 'eye', 'arange',
            'manual_seed', 'randn', 'rand', 'GradcheckError', 'gradcheck']
 
-# %% ../book/01_tensor.ipynb #3ced299c
+# %% ../book/01_tensor.ipynb #9ddfc261
 import functools
 import numpy as np
 
-# %% ../book/01_tensor.ipynb #3d6b1998
+# %% ../book/01_tensor.ipynb #36ea83e2
 class _GradMode:
     "The global switch that decides whether operations record the graph."
     enabled = True
@@ -54,7 +54,7 @@ class enable_grad(_GradModeContext):
     "Context manager and decorator that turns recording back on (inside `no_grad`)."
     mode = True
 
-# %% ../book/01_tensor.ipynb #23611cef
+# %% ../book/01_tensor.ipynb #f05ff3ab
 class Node:
     "One recorded operation: its input tensors and one vector-Jacobian product per input."
 
@@ -66,8 +66,9 @@ class Node:
         return self.op_name
 
     def release(self):
-        "Drop the closures, and with them the arrays they saved for backward."
-        self.vjps = None
+        "Drop the closures, and with them the arrays they saved for backward (if they saved any)."
+        if any(_saves_arrays(vjp) for vjp in self.vjps):
+            self.vjps = None
 
     @property
     def released(self):
@@ -77,7 +78,13 @@ class Node:
     def __repr__(self):
         return f"<{self.op_name}>"
 
-# %% ../book/01_tensor.ipynb #b2dd1f3d
+
+def _saves_arrays(vjp):
+    "True if the closure `vjp` captured an array or a tensor, something backward should free."
+    cells = getattr(vjp, "__closure__", None) or ()
+    return any(isinstance(cell.cell_contents, (np.ndarray, Tensor)) for cell in cells)
+
+# %% ../book/01_tensor.ipynb #ca3e2d3b
 _NUMERIC_KINDS = "biufc"  # bool, signed and unsigned int, float, complex
 
 
@@ -96,7 +103,7 @@ def _is_floating(dtype):
     "True for floating-point (and complex) dtypes, the ones that can carry gradients."
     return dtype.kind in "fc"
 
-# %% ../book/01_tensor.ipynb #25d8bb14
+# %% ../book/01_tensor.ipynb #05c33a67
 class Tensor:
     "An N-d array that can record the operations applied to it and backpropagate through them."
 
@@ -200,7 +207,7 @@ def _check_dim(dim, ndim):
         raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
     return dim % max(ndim, 1)
 
-# %% ../book/01_tensor.ipynb #79ffdc28
+# %% ../book/01_tensor.ipynb #1f5cd237
 def _requires_grad_get(self):
     return self._requires_grad
 
@@ -250,7 +257,7 @@ Tensor.retains_grad = property(lambda self: self._retains_grad, doc="True if ret
 Tensor.requires_grad_ = requires_grad_
 Tensor.retain_grad = retain_grad
 
-# %% ../book/01_tensor.ipynb #67757694
+# %% ../book/01_tensor.ipynb #71f0a8fe
 def record(result, inputs, vjps, op_name):
     "Wrap an op's result array in a Tensor, recording a Node if grad mode is on and an input requires grad."
     out = Tensor._from_array(result)
@@ -259,7 +266,7 @@ def record(result, inputs, vjps, op_name):
         out._requires_grad = True
     return out
 
-# %% ../book/01_tensor.ipynb #368d7996
+# %% ../book/01_tensor.ipynb #ae4b17e7
 def unbroadcast(grad, shape):
     "Sum `grad` down to `shape`: over the leading axes broadcasting added, then over stretched size-1 axes."
     extra = grad.ndim - len(shape)
@@ -270,7 +277,7 @@ def unbroadcast(grad, shape):
         grad = grad.sum(axis=stretched, keepdims=True)
     return grad
 
-# %% ../book/01_tensor.ipynb #eb5325e4
+# %% ../book/01_tensor.ipynb #7856c4e4
 _FREED_GRAPH = ("Trying to backward through the graph a second time (or directly access saved tensors "
                 "after they have already been freed): {} has released its saved arrays. Specify "
                 "retain_graph=True if you need to backward through the graph a second time.")
@@ -293,7 +300,7 @@ def _backward_order(root):
         stack.extend((t, False) for t in tensor._node.inputs if t._node is not None and id(t) not in seen)
     return emitted[::-1]
 
-# %% ../book/01_tensor.ipynb #051e0c4b
+# %% ../book/01_tensor.ipynb #b08d3caf
 def _fit_gradient(grad, tensor, node):
     "Undo broadcasting and dtype promotion in `grad`, then check it has exactly `tensor`'s shape."
     grad = unbroadcast(np.asarray(grad), tensor.shape).astype(tensor.dtype, copy=False)
@@ -310,7 +317,7 @@ def _accumulate_grad(tensor, grad):
     else:
         tensor._grad.data += grad
 
-# %% ../book/01_tensor.ipynb #fb45c9f0
+# %% ../book/01_tensor.ipynb #cf0d4871
 def _seed_gradient(tensor, gradient):
     "The gradient backward starts from: ones for a one-element tensor, else `gradient`, checked."
     if not tensor._requires_grad:
@@ -355,13 +362,13 @@ def backward(self, gradient=None, retain_graph=None):
 
 Tensor.backward = backward
 
-# %% ../book/01_tensor.ipynb #73ac14c7
+# %% ../book/01_tensor.ipynb #f39494ed
 _CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: np.dtype(np.float32), 3: np.dtype(np.complex64)}
 
 
 def _category(dtype):
     "0 for bool, 1 for integers, 2 for floating point, 3 for complex."
-    return "biufc".index(dtype.kind) - (dtype.kind in "fc")  # b=0, i=u=1, f=2, c=3
+    return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[dtype.kind]
 
 
 def _tier_and_dtype(value):
@@ -374,7 +381,7 @@ def _tier_and_dtype(value):
 
 def result_type(*values):
     "The dtype PyTorch gives an operation on these tensors, arrays and Python numbers."
-    ranked = sorted(map(_tier_and_dtype, values), key=lambda ranked_value: ranked_value[0])
+    ranked = [_tier_and_dtype(value) for value in values]
     result = None
     for tier in range(3):
         dtypes = [dtype for t, dtype in ranked if t == tier]
@@ -395,7 +402,7 @@ def operands(*values):
     arrays = tuple(t.data if t.dtype == dtype else t.data.astype(dtype) for t in tensors)
     return tensors, arrays
 
-# %% ../book/01_tensor.ipynb #7638f8bf
+# %% ../book/01_tensor.ipynb #c36f5852
 def add(input, other):
     "Elementwise `input + other`, with broadcasting."
     (a, b), (x, y) = operands(input, other)
@@ -439,7 +446,7 @@ Tensor.__mul__ = mul
 Tensor.__rmul__ = lambda self, other: mul(other, self)
 Tensor.add, Tensor.mul, Tensor.sum = add, mul, sum
 
-# %% ../book/01_tensor.ipynb #4852aa57
+# %% ../book/01_tensor.ipynb #f71388a9
 def tensor(data, dtype=None, requires_grad=False):
     "A new tensor holding a copy of `data` (nested lists, numbers, NumPy arrays)."
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
@@ -520,7 +527,7 @@ def _like(factory):
 
 zeros_like, ones_like, randn_like, rand_like = map(_like, (zeros, ones, randn, rand))
 
-# %% ../book/01_tensor.ipynb #3a574bcc
+# %% ../book/01_tensor.ipynb #7fba58a1
 class GradcheckError(RuntimeError):
     "Raised by gradcheck when backward disagrees with finite differences."
 

@@ -48,8 +48,8 @@ def export():
 def check(new, old):
     stale = sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
     for name in stale:
-        a = f"a/nn/{name}" if name in old else "/dev/null"
-        b = f"b/nn/{name}" if name in new else "/dev/null"
+        a = f"nn/{name}" if name in old else "/dev/null"
+        b = f"nn/{name} (as the notebooks export it)" if name in new else "/dev/null"
         print(f"--- nn/{name}: " + ("in nn/ only, no notebook exports it" if name not in new else
                                    "missing from nn/" if name not in old else "differs"))
         sys.stdout.writelines(difflib.unified_diff(
