@@ -3,10 +3,13 @@
 # %% auto #0
 __all__ = ['float32', 'float64', 'int64', 'bool']
 
-# %% ../book/00_introduction.ipynb #17706500
+# %% ../book/00_introduction.ipynb #ee364caf
 import numpy as np
 
 from .engine import *
+from .dot import *
+from .mv import *
+from .matmul import *
 
 float32, float64, int64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # torch.bool's counterpart; it shadows the builtin only inside nn

@@ -2,15 +2,15 @@
 
 # %% auto #0
 __all__ = ['zeros_like', 'ones_like', 'randn_like', 'rand_like', 'is_grad_enabled', 'no_grad', 'enable_grad', 'Node', 'Tensor',
-           'requires_grad_', 'retain_grad', 'record', 'unbroadcast', 'backward', 'result_type', 'operands', 'add',
-           'mul', 'normalize_dims', 'sum', 'tensor', 'from_numpy', 'zeros', 'ones', 'full', 'eye', 'arange',
-           'manual_seed', 'randn', 'rand', 'GradcheckError', 'gradcheck']
+           'requires_grad_', 'retain_grad', 'record', 'unbroadcast', 'backward', 'result_type', 'broadcast_shapes',
+           'operands', 'add', 'mul', 'normalize_dims', 'sum', 'tensor', 'from_numpy', 'zeros', 'ones', 'full', 'eye',
+           'arange', 'manual_seed', 'randn', 'rand', 'GradcheckError', 'gradcheck']
 
-# %% ../book/01_tensor.ipynb #9ddfc261
+# %% ../book/01_tensor.ipynb #445a029a
 import functools
 import numpy as np
 
-# %% ../book/01_tensor.ipynb #36ea83e2
+# %% ../book/01_tensor.ipynb #e4d45be1
 class _GradMode:
     "The global switch that decides whether operations record the graph."
     enabled = True
@@ -54,7 +54,7 @@ class enable_grad(_GradModeContext):
     "Context manager and decorator that turns recording back on (inside `no_grad`)."
     mode = True
 
-# %% ../book/01_tensor.ipynb #f05ff3ab
+# %% ../book/01_tensor.ipynb #6bc54594
 class Node:
     "One recorded operation: its input tensors and one vector-Jacobian product per input."
 
@@ -84,7 +84,7 @@ def _saves_arrays(vjp):
     cells = getattr(vjp, "__closure__", None) or ()
     return any(isinstance(cell.cell_contents, (np.ndarray, Tensor)) for cell in cells)
 
-# %% ../book/01_tensor.ipynb #ca3e2d3b
+# %% ../book/01_tensor.ipynb #87a7ad15
 _NUMERIC_KINDS = "biufc"  # bool, signed and unsigned int, float, complex
 
 
@@ -103,7 +103,7 @@ def _is_floating(dtype):
     "True for floating-point (and complex) dtypes, the ones that can carry gradients."
     return dtype.kind in "fc"
 
-# %% ../book/01_tensor.ipynb #05c33a67
+# %% ../book/01_tensor.ipynb #9d630551
 class Tensor:
     "An N-d array that can record the operations applied to it and backpropagate through them."
 
@@ -207,7 +207,7 @@ def _check_dim(dim, ndim):
         raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
     return dim % max(ndim, 1)
 
-# %% ../book/01_tensor.ipynb #1f5cd237
+# %% ../book/01_tensor.ipynb #44bc71c4
 def _requires_grad_get(self):
     return self._requires_grad
 
@@ -257,7 +257,7 @@ Tensor.retains_grad = property(lambda self: self._retains_grad, doc="True if ret
 Tensor.requires_grad_ = requires_grad_
 Tensor.retain_grad = retain_grad
 
-# %% ../book/01_tensor.ipynb #71f0a8fe
+# %% ../book/01_tensor.ipynb #c14c7de9
 def record(result, inputs, vjps, op_name):
     "Wrap an op's result array in a Tensor, recording a Node if grad mode is on and an input requires grad."
     out = Tensor._from_array(result)
@@ -266,7 +266,7 @@ def record(result, inputs, vjps, op_name):
         out._requires_grad = True
     return out
 
-# %% ../book/01_tensor.ipynb #ae4b17e7
+# %% ../book/01_tensor.ipynb #29f12b55
 def unbroadcast(grad, shape):
     "Sum `grad` down to `shape`: over the leading axes broadcasting added, then over stretched size-1 axes."
     extra = grad.ndim - len(shape)
@@ -277,7 +277,7 @@ def unbroadcast(grad, shape):
         grad = grad.sum(axis=stretched, keepdims=True)
     return grad
 
-# %% ../book/01_tensor.ipynb #7856c4e4
+# %% ../book/01_tensor.ipynb #23d10a98
 _FREED_GRAPH = ("Trying to backward through the graph a second time (or directly access saved tensors "
                 "after they have already been freed): {} has released its saved arrays. Specify "
                 "retain_graph=True if you need to backward through the graph a second time.")
@@ -300,7 +300,7 @@ def _backward_order(root):
         stack.extend((t, False) for t in tensor._node.inputs if t._node is not None and id(t) not in seen)
     return emitted[::-1]
 
-# %% ../book/01_tensor.ipynb #b08d3caf
+# %% ../book/01_tensor.ipynb #0dc7f01c
 def _fit_gradient(grad, tensor, node):
     "Undo broadcasting and dtype promotion in `grad`, then check it has exactly `tensor`'s shape."
     grad = unbroadcast(np.asarray(grad), tensor.shape).astype(tensor.dtype, copy=False)
@@ -317,7 +317,7 @@ def _accumulate_grad(tensor, grad):
     else:
         tensor._grad.data += grad
 
-# %% ../book/01_tensor.ipynb #cf0d4871
+# %% ../book/01_tensor.ipynb #86f4b61f
 def _seed_gradient(tensor, gradient):
     "The gradient backward starts from: ones for a one-element tensor, else `gradient`, checked."
     if not tensor._requires_grad:
@@ -362,7 +362,7 @@ def backward(self, gradient=None, retain_graph=None):
 
 Tensor.backward = backward
 
-# %% ../book/01_tensor.ipynb #f39494ed
+# %% ../book/01_tensor.ipynb #212edbf9
 _CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: np.dtype(np.float32), 3: np.dtype(np.complex64)}
 
 
@@ -372,37 +372,52 @@ def _category(dtype):
 
 
 def _tier_and_dtype(value):
-    "Rank a value for promotion: 0 for tensors with dims, 1 for 0-d tensors, 2 for Python numbers."
-    if isinstance(value, (bool, int, float, complex)):
+    "Rank a value for promotion: 0 for tensors with dims, 1 for 0-d tensors, 2 for numbers."
+    if isinstance(value, Tensor):
+        return (0 if value.data.ndim else 1), value.data.dtype
+    if isinstance(value, (bool, int, float, complex, np.generic)):  # NumPy's scalars count as numbers
         return 2, _CATEGORY_DEFAULT[_category(np.asarray(value).dtype)]
-    array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    array = np.asarray(value)
     return (0 if array.ndim else 1), array.dtype
 
 
 def result_type(*values):
-    "The dtype PyTorch gives an operation on these tensors, arrays and Python numbers."
+    "The dtype PyTorch gives an operation on these tensors, arrays and numbers."
     ranked = [_tier_and_dtype(value) for value in values]
     result = None
-    for tier in range(3):
+    for tier in (0, 1, 2):
         dtypes = [dtype for t, dtype in ranked if t == tier]
         if not dtypes:
             continue
-        top = np.max([_category(d) for d in dtypes])
+        top = max(_category(dtype) for dtype in dtypes)
         if result is None or top > _category(result):
-            result = np.result_type(*[d for d in dtypes if _category(d) == top])
+            best = [dtype for dtype in dtypes if _category(dtype) == top]
+            result = best[0] if len(best) == 1 else np.result_type(*best)
     return result
+
+
+def broadcast_shapes(*shapes):
+    "The shape that tensors of these shapes broadcast to; RuntimeError naming the shapes if there is none."
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise RuntimeError(f"shapes {', '.join(map(str, shapes))} cannot be broadcast together: aligned "
+                           f"from the right, each pair of sizes must be equal or one of them 1") from None
 
 
 def operands(*values):
     "The values as Tensors (for the graph) and their arrays cast to the common dtype (for the math)."
     if all(isinstance(v, Tensor) and v.dtype == values[0].dtype for v in values):
-        return values, tuple(v.data for v in values)  # the common case, and nothing to promote
-    dtype = result_type(*values)
-    tensors = tuple(v if isinstance(v, Tensor) else Tensor._from_array(np.asarray(v, dtype)) for v in values)
-    arrays = tuple(t.data if t.dtype == dtype else t.data.astype(dtype) for t in tensors)
+        tensors, arrays = values, tuple(v.data for v in values)  # the common case: nothing to promote
+    else:
+        dtype = result_type(*values)
+        tensors = tuple(v if isinstance(v, Tensor) else Tensor._from_array(np.asarray(v, dtype)) for v in values)
+        arrays = tuple(t.data if t.dtype == dtype else t.data.astype(dtype) for t in tensors)
+    if any(t.shape != tensors[0].shape for t in tensors):
+        broadcast_shapes(*(t.shape for t in tensors))  # fail before computing, with torch's error type
     return tensors, arrays
 
-# %% ../book/01_tensor.ipynb #c36f5852
+# %% ../book/01_tensor.ipynb #cb5c7f97
 def add(input, other):
     "Elementwise `input + other`, with broadcasting."
     (a, b), (x, y) = operands(input, other)
@@ -417,8 +432,8 @@ def mul(input, other):
 
 def normalize_dims(dim, ndim):
     "`dim` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes, checked."
-    if dim is None:
-        return tuple(range(ndim))
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        return tuple(range(ndim))  # like torch, an empty list of dims means all of them
     dims = tuple(_check_dim(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
     if ndim == 0:
         return ()  # a 0-d tensor accepts dim 0 or -1 and has no axis to reduce
@@ -446,7 +461,7 @@ Tensor.__mul__ = mul
 Tensor.__rmul__ = lambda self, other: mul(other, self)
 Tensor.add, Tensor.mul, Tensor.sum = add, mul, sum
 
-# %% ../book/01_tensor.ipynb #f71388a9
+# %% ../book/01_tensor.ipynb #5980f600
 def tensor(data, dtype=None, requires_grad=False):
     "A new tensor holding a copy of `data` (nested lists, numbers, NumPy arrays)."
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
@@ -527,7 +542,7 @@ def _like(factory):
 
 zeros_like, ones_like, randn_like, rand_like = map(_like, (zeros, ones, randn, rand))
 
-# %% ../book/01_tensor.ipynb #7fba58a1
+# %% ../book/01_tensor.ipynb #e885814b
 class GradcheckError(RuntimeError):
     "Raised by gradcheck when backward disagrees with finite differences."
 

@@ -33,6 +33,7 @@ def arrays(*shapes, dtype=np.float64, seed=0):
 def make_tensors(lib, values, requires_grad):
     "The NumPy arrays as `lib` tensors; floating ones require grad where `requires_grad` says so."
     flags = requires_grad if isinstance(requires_grad, (tuple, list)) else [requires_grad] * len(values)
+    assert len(flags) == len(values), "one requires_grad flag per input"
     return [lib.tensor(a, requires_grad=flag and a.dtype.kind == "f") for a, flag in zip(values, flags)]
 
 
@@ -134,6 +135,8 @@ def twin_raises(fn, *values, requires_grad=True):
 
 def names_shape(message, shape):
     "True if the message spells the shape's sizes in order: '2x3', '(2, 3)', '[2, 3]' all count."
+    if shape == ():
+        return re.search(r"\(\)|\[\]", str(message)) is not None
     sizes = r"\D{1,3}".join(str(n) for n in shape)
     return re.search(rf"(?<!\d){sizes}(?!\d)", str(message)) is not None
 
