@@ -3,13 +3,17 @@
 # %% auto #0
 __all__ = ['float32', 'float64', 'int64', 'bool']
 
-# %% ../book/00_introduction.ipynb #ee364caf
+# %% ../book/00_introduction.ipynb #45fe5d69
 import numpy as np
 
 from .engine import *
 from .dot import *
 from .mv import *
 from .matmul import *
+from .arithmetic import *
+from .shapes import *
+from .functions import *
+from . import autograd
 
 float32, float64, int64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # torch.bool's counterpart; it shadows the builtin only inside nn

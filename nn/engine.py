@@ -3,8 +3,8 @@
 # %% auto #0
 __all__ = ['zeros_like', 'ones_like', 'randn_like', 'rand_like', 'is_grad_enabled', 'no_grad', 'enable_grad', 'Node', 'Tensor',
            'requires_grad_', 'retain_grad', 'record', 'unbroadcast', 'backward', 'result_type', 'broadcast_shapes',
-           'operands', 'add', 'mul', 'normalize_dims', 'sum', 'tensor', 'from_numpy', 'zeros', 'ones', 'full', 'eye',
-           'arange', 'manual_seed', 'randn', 'rand', 'GradcheckError', 'gradcheck']
+           'operands', 'add', 'mul', 'normalize_dims', 'sum', 'binary_operator', 'tensor', 'from_numpy', 'zeros',
+           'ones', 'full', 'eye', 'arange', 'manual_seed', 'randn', 'rand', 'GradcheckError', 'gradcheck']
 
 # %% ../book/01_tensor.ipynb #445a029a
 import functools
@@ -54,7 +54,7 @@ class enable_grad(_GradModeContext):
     "Context manager and decorator that turns recording back on (inside `no_grad`)."
     mode = True
 
-# %% ../book/01_tensor.ipynb #6bc54594
+# %% ../book/01_tensor.ipynb #87a38762
 class Node:
     "One recorded operation: its input tensors and one vector-Jacobian product per input."
 
@@ -66,9 +66,9 @@ class Node:
         return self.op_name
 
     def release(self):
-        "Drop the closures, and with them the arrays they saved for backward (if they saved any)."
+        "Drop the closures and the inputs, and with them the arrays kept for backward (if any were saved)."
         if any(_saves_arrays(vjp) for vjp in self.vjps):
-            self.vjps = None
+            self.vjps, self.inputs = None, ()
 
     @property
     def released(self):
@@ -317,7 +317,7 @@ def _accumulate_grad(tensor, grad):
     else:
         tensor._grad.data += grad
 
-# %% ../book/01_tensor.ipynb #86f4b61f
+# %% ../book/01_tensor.ipynb #5fa2e8f7
 def _seed_gradient(tensor, gradient):
     "The gradient backward starts from: ones for a one-element tensor, else `gradient`, checked."
     if not tensor._requires_grad:
@@ -334,24 +334,19 @@ def _seed_gradient(tensor, gradient):
     return gradient.astype(tensor.dtype, copy=False)
 
 
-def backward(self, gradient=None, retain_graph=None):
-    "Accumulate the gradient of this tensor into `.grad` of every leaf it was computed from."
-    seed = _seed_gradient(self, gradient)
-    if self._node is None:
-        return _accumulate_grad(self, seed)
-    order = _backward_order(self)
-    grads = {id(self): seed}
-    for tensor in order:
+def _propagate(root, seed, retain_graph):
+    "Walk the graph from root, yielding (tensor, gradient): each non-leaf once with its total, each leaf per use."
+    grads = {id(root): seed}
+    for tensor in _backward_order(root):
         grad = grads.pop(id(tensor))
-        if tensor._retains_grad:
-            _accumulate_grad(tensor, grad)
+        yield tensor, grad
         node = tensor._node
         for input, vjp in zip(node.inputs, node.vjps):
             if not input._requires_grad:
                 continue
             input_grad = _fit_gradient(vjp(grad), input, node)
             if input._node is None:
-                _accumulate_grad(input, input_grad)
+                yield input, input_grad
             elif id(input) in grads:
                 grads[id(input)] = grads[id(input)] + input_grad
             else:
@@ -360,9 +355,19 @@ def backward(self, gradient=None, retain_graph=None):
             node.release()
 
 
+def backward(self, gradient=None, retain_graph=None):
+    "Accumulate the gradient of this tensor into `.grad` of every leaf it was computed from."
+    seed = _seed_gradient(self, gradient)
+    if self._node is None:
+        return _accumulate_grad(self, seed)
+    for tensor, grad in _propagate(self, seed, retain_graph):
+        if tensor._node is None or tensor._retains_grad:
+            _accumulate_grad(tensor, grad)
+
+
 Tensor.backward = backward
 
-# %% ../book/01_tensor.ipynb #212edbf9
+# %% ../book/01_tensor.ipynb #c2e0b555
 _CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: np.dtype(np.float32), 3: np.dtype(np.complex64)}
 
 
@@ -377,8 +382,9 @@ def _tier_and_dtype(value):
         return (0 if value.data.ndim else 1), value.data.dtype
     if isinstance(value, (bool, int, float, complex, np.generic)):  # NumPy's scalars count as numbers
         return 2, _CATEGORY_DEFAULT[_category(np.asarray(value).dtype)]
-    array = np.asarray(value)
-    return (0 if array.ndim else 1), array.dtype
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"expected a Tensor, a number or a NumPy array, not {type(value).__name__}")
+    return (0 if value.ndim else 1), value.dtype
 
 
 def result_type(*values):
@@ -417,7 +423,7 @@ def operands(*values):
         broadcast_shapes(*(t.shape for t in tensors))  # fail before computing, with torch's error type
     return tensors, arrays
 
-# %% ../book/01_tensor.ipynb #cb5c7f97
+# %% ../book/01_tensor.ipynb #abd40d40
 def add(input, other):
     "Elementwise `input + other`, with broadcasting."
     (a, b), (x, y) = operands(input, other)
@@ -455,10 +461,22 @@ def sum(input, dim=None, keepdim=False):
     return record(np.asarray(result), (input,), (vjp,), "SumBackward0" if dim is None else "SumBackward1")
 
 
-Tensor.__add__ = add
-Tensor.__radd__ = lambda self, other: add(other, self)
-Tensor.__mul__ = mul
-Tensor.__rmul__ = lambda self, other: mul(other, self)
+def _is_operand(value):
+    "True for what arithmetic takes: tensors, numbers and NumPy arrays."
+    return isinstance(value, (Tensor, bool, int, float, complex, np.generic, np.ndarray))
+
+
+def binary_operator(op, reflected=False):
+    "The Python operator for `op` (`number OP tensor` if reflected); NotImplemented for other types."
+    def operator(self, other):
+        if not _is_operand(other):
+            return NotImplemented  # Python then raises its usual TypeError (or, for ==, compares identity)
+        return op(other, self) if reflected else op(self, other)
+    return operator
+
+
+Tensor.__add__, Tensor.__radd__ = binary_operator(add), binary_operator(add, reflected=True)
+Tensor.__mul__, Tensor.__rmul__ = binary_operator(mul), binary_operator(mul, reflected=True)
 Tensor.add, Tensor.mul, Tensor.sum = add, mul, sum
 
 # %% ../book/01_tensor.ipynb #5980f600

@@ -9,14 +9,14 @@ shapes = st.lists(st.integers(1, 4), max_size=4).map(tuple)
 
 
 @st.composite
-def broadcastable_shapes(draw):
-    "Two shapes that broadcast together: each drops leading dims of a common shape, some sizes set to 1."
+def broadcastable_shapes(draw, count=2):
+    "`count` shapes that broadcast together: each drops leading dims of a common shape, some sizes set to 1."
     common = draw(shapes)
 
     def operand():
         rank = draw(st.integers(0, len(common)))
         return tuple(1 if draw(st.booleans()) else n for n in common[len(common) - rank:])
-    return operand(), operand()
+    return tuple(operand() for _ in range(count))
 
 
 @st.composite

@@ -9,8 +9,9 @@ checks that the results agree in value, shape and dtype. Then it runs backward o
 same random gradient and checks every input's `.grad` the same way (and that each gradient has
 its tensor's shape and dtype). torch is the specification: where the two disagree, nn is wrong.
 
-`twin_raises` checks that both libraries refuse the same code with the same kind of exception,
-and `same` compares plain Python results (numbers, lists, shapes, dtype names).
+`code` turns a line of PyTorch code into such a function. `twin_raises` checks that both libraries
+refuse the same code with the same kind of exception, and `same` compares plain Python results
+(numbers, lists, shapes, dtype names).
 """
 import re
 
@@ -69,6 +70,16 @@ def assert_same(expected, actual, rtol=None, atol=None, what="result"):
 
 def as_tuple(outputs):
     return tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
+
+
+def code(expression, names="x"):
+    """A line of PyTorch code over `lib`, `np` and tensors named in `names`, as a function for twin():
+    `twin(code("x[::2] - y", "x y"), *arrays((4,), (2,)))`. The line doubles as the test's id."""
+    names = names.split()
+
+    def run(lib, *tensors):
+        return eval(expression, {"np": np, "lib": lib}, dict(zip(names, tensors)))
+    return run
 
 
 # --- the twin test ---------------------------------------------------------------------------------
