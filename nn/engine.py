@@ -300,10 +300,13 @@ def _backward_order(root):
         stack.extend((t, False) for t in tensor._node.inputs if t._node is not None and id(t) not in seen)
     return emitted[::-1]
 
-# %% ../book/01_tensor.ipynb #0dc7f01c
+# %% ../book/01_tensor.ipynb #61b4d45e
 def _fit_gradient(grad, tensor, node):
     "Undo broadcasting and dtype promotion in `grad`, then check it has exactly `tensor`'s shape."
-    grad = unbroadcast(np.asarray(grad), tensor.shape).astype(tensor.dtype, copy=False)
+    grad = np.asarray(grad)
+    if grad.shape != tensor.shape:  # (most gradients already fit: skip the work)
+        grad = unbroadcast(grad, tensor.shape)
+    grad = grad.astype(tensor.dtype, copy=False)
     if grad.shape != tensor.shape:
         raise RuntimeError(f"{node.name()} produced a gradient of shape {grad.shape} "
                            f"for an input of shape {tensor.shape}")

@@ -59,7 +59,7 @@ def bmm(input, mat2):
 
 Tensor.bmm = bmm
 
-# %% ../book/04_matmul.ipynb #2024fff3
+# %% ../book/04_matmul.ipynb #1b60204e
 def _check_matmul(input, other):
     "TypeError or RuntimeError, naming the shapes, unless matmul can multiply these tensors."
     _check_tensors("matmul", input=input, other=other)
@@ -67,7 +67,8 @@ def _check_matmul(input, other):
     if not a or not b:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D")
     try:
-        np.broadcast_shapes(a[:-2], b[:-2])
+        if len(a) > 2 or len(b) > 2:
+            np.broadcast_shapes(a[:-2], b[:-2])
     except ValueError:
         raise RuntimeError(f"matmul: the batch dimensions {a[:-2]} and {b[:-2]} of shapes {a} and {b} "
                            f"cannot be broadcast together") from None
