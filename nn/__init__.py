@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['float32', 'float64', 'int64', 'bool']
 
-# %% ../book/00_introduction.ipynb #45fe5d69
+# %% ../book/00_introduction.ipynb #69174828
 import numpy as np
 
 from .engine import *
@@ -13,7 +13,15 @@ from .matmul import *
 from .arithmetic import *
 from .shapes import *
 from .functions import *
-from . import autograd
+from . import autograd, init
+from .modules import *
+from .losses import *
+from .conv import *
+from . import functional, optim
+from .utils import data  # makes nn.utils.data available after `import nn`
+from .serialization import *
+
+del data
 
 float32, float64, int64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
 bool = np.dtype(np.bool_)  # torch.bool's counterpart; it shadows the builtin only inside nn

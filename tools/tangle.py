@@ -42,6 +42,8 @@ def export():
         for nb in notebooks():
             shutil.copy(nb, book / nb.name)
             nb_export(str(book / nb.name), str(lib))
+        for package in {path.parent for path in lib.rglob("*.py")} - {lib}:
+            (package / "__init__.py").touch()  # a subpackage such as nn/utils/, as nbdev_export does
         return modules(lib) if lib.exists() else {}
 
 
