@@ -6,8 +6,12 @@ __all__ = ['zeros_like', 'ones_like', 'randn_like', 'rand_like', 'is_grad_enable
            'operands', 'add', 'mul', 'normalize_dims', 'sum', 'binary_operator', 'tensor', 'from_numpy', 'zeros',
            'ones', 'full', 'eye', 'arange', 'manual_seed', 'randn', 'rand', 'GradcheckError', 'gradcheck']
 
-# %% ../book/01_tensor.ipynb #445a029a
+# %% ../book/01_tensor.ipynb #fc91d626
 import functools
+import os
+import sys
+import traceback
+
 import numpy as np
 
 # %% ../book/01_tensor.ipynb #e4d45be1
@@ -257,14 +261,68 @@ Tensor.retains_grad = property(lambda self: self._retains_grad, doc="True if ret
 Tensor.requires_grad_ = requires_grad_
 Tensor.retain_grad = retain_grad
 
-# %% ../book/01_tensor.ipynb #c14c7de9
+# %% ../book/01_tensor.ipynb #44e174d0
 def record(result, inputs, vjps, op_name):
     "Wrap an op's result array in a Tensor, recording a Node if grad mode is on and an input requires grad."
+    origin = _AnomalyMode.enabled and _check_forward(result, op_name)
     out = Tensor._from_array(result)
     if _GradMode.enabled and any(t._requires_grad for t in inputs):
         out._node = Node(op_name, inputs, vjps)
+        out._node.origin = origin
         out._requires_grad = True
     return out
+
+# %% ../book/01_tensor.ipynb #633e3058
+class _AnomalyMode:
+    "Whether every op's result and every gradient is checked for nan and inf."
+    enabled = False
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(globals().get("__file__", "."))) + os.sep
+
+
+def _origin(depth):
+    "Where an op runs: its module (and the notebook that defines it), and the caller's line outside nn."
+    frame = sys._getframe(depth)  # the op's own function
+    module = frame.f_globals.get("__name__", "?")
+    callers = [f for f in traceback.extract_stack(frame) if not f.filename.startswith(_PACKAGE_DIR)]
+    call = f'File "{callers[-1].filename}", line {callers[-1].lineno}: {callers[-1].line}' if callers else "?"
+    return f"{module}{_chapter_of(module)}, called from {call}"
+
+
+def _chapter_of(module):
+    "' (book/NN_name.ipynb)', the notebook a generated module names in its first line, or ''."
+    try:
+        with open(sys.modules[module].__file__, encoding="utf-8") as source:
+            first = source.readline()
+    except (KeyError, AttributeError, TypeError, OSError):
+        return ""
+    return f" ({first.strip().rstrip('.').split('../')[-1]})" if "File to edit" in first else ""
+
+
+def _non_finite(array):
+    "'nan' or 'inf' if a floating-point array holds one, else None."
+    if array.dtype.kind not in "fc" or np.isfinite(array).all():
+        return None
+    return "nan" if np.isnan(array).any() else "inf"
+
+
+def _check_forward(result, op_name):
+    "Raise if an op's result holds nan or inf; else return where the op was called (kept for backward)."
+    origin = _origin(3)
+    problem = _non_finite(np.asarray(result))
+    if problem:
+        raise RuntimeError(f"Anomaly in the forward pass: {op_name[:-len('Backward0')] or op_name} returned "
+                           f"{problem} values; the operation is {origin}")
+    return origin
+
+
+def _check_backward(grad, node, index):
+    "Raise if the gradient a node computed for its input `index` holds nan or inf."
+    problem = _non_finite(grad)
+    if problem:
+        raise RuntimeError(f"Function '{node.name()}' returned {problem} values in its gradient for input "
+                           f"{index}; the operation was recorded in {node.origin}")
 
 # %% ../book/01_tensor.ipynb #29f12b55
 def unbroadcast(grad, shape):
@@ -320,7 +378,7 @@ def _accumulate_grad(tensor, grad):
     else:
         tensor._grad.data += grad
 
-# %% ../book/01_tensor.ipynb #5fa2e8f7
+# %% ../book/01_tensor.ipynb #17e86883
 def _seed_gradient(tensor, gradient):
     "The gradient backward starts from: ones for a one-element tensor, else `gradient`, checked."
     if not tensor._requires_grad:
@@ -344,10 +402,12 @@ def _propagate(root, seed, retain_graph):
         grad = grads.pop(id(tensor))
         yield tensor, grad
         node = tensor._node
-        for input, vjp in zip(node.inputs, node.vjps):
+        for index, (input, vjp) in enumerate(zip(node.inputs, node.vjps)):
             if not input._requires_grad:
                 continue
             input_grad = _fit_gradient(vjp(grad), input, node)
+            if _AnomalyMode.enabled:
+                _check_backward(input_grad, node, index)
             if input._node is None:
                 yield input, input_grad
             elif id(input) in grads:
