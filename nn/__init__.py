@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['float32', 'float64', 'int64', 'bool']
 
-# %% ../book/00_introduction.ipynb #69174828
+# %% ../book/00_introduction.ipynb #90489571
 import numpy as np
 
 from .engine import *
@@ -19,6 +19,7 @@ from .losses import *
 from .conv import *
 from . import functional, optim
 from .utils import data  # makes nn.utils.data available after `import nn`
+from .utils.data import Generator
 from .serialization import *
 
 del data

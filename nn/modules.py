@@ -29,8 +29,17 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
-# %% ../book/10_modules.ipynb #1b1f528a
-_IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+# %% ../book/10_modules.ipynb #6a6eea08
+class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    "What load_state_dict(strict=False) could not match: (missing_keys, unexpected_keys)."
+
+    def __repr__(self):
+        return "<All keys matched successfully>" if not (self.missing_keys or self.unexpected_keys) else super().__repr__()
+
+
+def _quoted(names):
+    "Names as torch lists them in errors: \"a\", \"b\"."
+    return ", ".join(f'"{name}"' for name in names)
 
 
 class Module:
@@ -218,8 +227,8 @@ class Module:
                     f"the shape in current model is {own[name].shape}."
                     for name, value in state_dict.items() if name in own and np.shape(value) != own[name].shape]
         if strict:
-            problems += [f"Missing key(s) in state_dict: {missing}."] * bool(missing)
-            problems += [f"Unexpected key(s) in state_dict: {unexpected}."] * bool(unexpected)
+            problems += [f"Missing key(s) in state_dict: {_quoted(missing)}."] * bool(missing)
+            problems += [f"Unexpected key(s) in state_dict: {_quoted(unexpected)}."] * bool(unexpected)
         if problems:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems))
         for name, value in state_dict.items():

@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['Optimizer', 'SGD', 'Adam', 'AdamW']
 
-# %% ../book/14_optim.ipynb #a8853c4f
+# %% ../book/14_optim.ipynb #c0fc6e3f
 import collections
 import copy
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from .engine import Tensor, _is_floating, enable_grad
 
-# %% ../book/14_optim.ipynb #b71e9b4b
+# %% ../book/14_optim.ipynb #b2f5f42e
 def _type_name(value):
     "The qualified name of value's type, as torch.typename spells it (`numpy.ndarray`, `float`)."
     cls = type(value)
@@ -134,7 +134,7 @@ def _require(valid, message):
     if not valid:
         raise ValueError(message)
 
-# %% ../book/14_optim.ipynb #a14b5c97
+# %% ../book/14_optim.ipynb #6b6a47ea
 class SGD(Optimizer):
     "Stochastic gradient descent, optionally with momentum, dampening, Nesterov momentum and weight decay."
 
@@ -171,7 +171,7 @@ class SGD(Optimizer):
             theta -= lr * g
         return loss
 
-# %% ../book/14_optim.ipynb #d6d2bfec
+# %% ../book/14_optim.ipynb #3c163772
 class Adam(Optimizer):
     "Adam: steps scaled per coordinate by running averages of the gradient and of its square."
 

@@ -1,0 +1,351 @@
+"""One training step of an MLP in nn, in PyTorch (CPU, eager) and in hand-written NumPy.
+
+A step is what a training loop repeats: forward pass, cross-entropy loss, backward pass, optimizer
+step (SGD with momentum 0.9, lr 0.01). The four workloads go from overhead-bound to BLAS-bound:
+
+    (a) digits MLP 64-128-10, batch 64       (b) the same, batch 1
+    (c) MLP 64-512-512-10, batch 256         (d) MLP 1024-2048-2048-10, batch 512
+
+All three candidates start from the same weights (drawn once with NumPy and copied into each) and
+see the same batches of random float32 data; before timing, one step of each is checked to give the
+same weights, so the benchmark compares the same computation. The NumPy candidate is the floor: the
+same arithmetic written out by hand, with no autograd bookkeeping at all. Runs are interleaved (one
+repeat of each candidate in turn) and the table reports the median time per step. NumPy's BLAS
+keeps its own thread count and torch is given the same one.
+
+    python bench/train.py            # about two minutes; writes results-train.json and profile-train.txt
+    python bench/train.py --quick    # a short run; prints the table, writes nothing
+
+Nothing here is a test, and no test asserts a timing.
+"""
+import argparse
+import cProfile
+import io
+import json
+import os
+import platform
+import pstats
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+import nn  # noqa: E402  (the checkout's nn)
+
+LR, MOMENTUM = 0.01, 0.9
+BATCHES_PER_WORKLOAD = 4      # distinct batches, used in turn
+WORKLOADS = [                 # (key, name, layer sizes, batch size)
+    ("a", "digits MLP, batch 64", (64, 128, 10), 64),
+    ("b", "digits MLP, batch 1", (64, 128, 10), 1),
+    ("c", "MLP, batch 256", (64, 512, 512, 10), 256),
+    ("d", "BLAS-bound MLP, batch 512", (1024, 2048, 2048, 10), 512),
+]
+AIMS = {"a": "nn faster than torch, within 2x of numpy", "b": "nn faster than torch, within 2x of numpy",
+        "c": "nn within 1.25x of numpy", "d": "nn within 1.25x of numpy"}
+
+
+# --- the machine ----------------------------------------------------------------------------------
+def blas_threads():
+    "The number of threads NumPy's BLAS uses, and how it was found."
+    try:
+        from threadpoolctl import threadpool_info
+        counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        if counts:
+            return max(counts), "threadpoolctl"
+    except ImportError:
+        pass
+    for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+        if os.environ.get(variable, "").isdigit():
+            return int(os.environ[variable]), variable
+    return os.cpu_count(), "assumed: one per CPU"
+
+
+def machine(threads, source):
+    "A description of where the benchmark ran."
+    return {
+        "platform": platform.platform(terse=True),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "nn": nn.__version__,
+        "blas_threads": threads,
+        "blas_threads_from": source,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+# --- data and initial weights, made once with NumPy -----------------------------------------------
+def initial_weights(sizes, rng):
+    "[(W, b), ...] with W of shape (out, in), drawn like torch.nn.Linear's: U(-1/sqrt(in), 1/sqrt(in))."
+    weights = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(n_in)
+        weights.append((rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
+                        rng.uniform(-bound, bound, n_out).astype(np.float32)))
+    return weights
+
+
+def random_batches(sizes, batch_size, rng):
+    "[(x, y), ...]: standard normal inputs and uniformly random class labels."
+    return [(rng.standard_normal((batch_size, sizes[0])).astype(np.float32),
+             rng.integers(0, sizes[-1], batch_size)) for _ in range(BATCHES_PER_WORKLOAD)]
+
+
+# --- candidate 1 and 2: nn and torch, the same code ------------------------------------------------
+def library_trainer(lib, weights, batches):
+    "A function `step(i)` doing one training step of `lib` on batch i, and a function returning the weights."
+    layers = torch.nn if lib is torch else nn
+    modules = []
+    for W, _ in weights:
+        modules += [layers.Linear(W.shape[1], W.shape[0]), layers.ReLU()]
+    model = layers.Sequential(*modules[:-1])
+    state = {}
+    for i, (W, b) in enumerate(weights):
+        state[f"{2 * i}.weight"], state[f"{2 * i}.bias"] = W, b
+    model.load_state_dict({name: lib.tensor(value) for name, value in state.items()})
+    optimizer = lib.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    cross_entropy = layers.functional.cross_entropy
+    data = [(lib.tensor(x), lib.tensor(y)) for x, y in batches]
+
+    def step(i):
+        x, y = data[i % len(data)]
+        optimizer.zero_grad()
+        loss = cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    def current_weights():
+        return [p.detach().numpy().copy() for p in model.parameters()]
+    return step, current_weights
+
+
+# --- candidate 3: NumPy by hand, the floor ----------------------------------------------------------
+def numpy_forward(weights, x):
+    "Activations of every layer: inputs, then ReLU(h W^T + b) for hidden layers, then the logits."
+    activations = [x]
+    for i, (W, b) in enumerate(weights):
+        z = activations[-1] @ W.T + b
+        activations.append(z if i == len(weights) - 1 else np.maximum(z, 0))
+    return activations
+
+
+def softmax_cross_entropy(logits, y):
+    "The mean cross-entropy loss and its gradient with respect to the logits, (softmax - onehot) / N."
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    sums = exp.sum(axis=1, keepdims=True)
+    rows = np.arange(len(y))
+    loss = np.mean(np.log(sums[:, 0]) - shifted[rows, y])
+    grad = exp / sums
+    grad[rows, y] -= 1
+    grad /= len(y)
+    return loss, grad
+
+
+def numpy_backward(weights, activations, grad):
+    "Gradients [(dW, db), ...] from the gradient of the logits, through the linear layers and ReLUs."
+    grads = []
+    for i in range(len(weights) - 1, -1, -1):
+        W, h = weights[i][0], activations[i]
+        grads.append((grad.T @ h, grad.sum(axis=0)))
+        if i > 0:
+            grad = grad @ W
+            grad *= h > 0            # ReLU passes the gradient where its output was positive
+    return grads[::-1]
+
+
+def sgd_momentum(weights, grads, buffers):
+    "In place: buffer = momentum * buffer + g (buffer = g at the first step), weight -= lr * buffer."
+    for (W, b), (dW, db), buffer in zip(weights, grads, buffers):
+        for param, g, key in ((W, dW, "W"), (b, db, "b")):
+            if key not in buffer:
+                buffer[key] = g.copy()
+            else:
+                buffer[key] *= MOMENTUM
+                buffer[key] += g
+            param -= LR * buffer[key]
+
+
+def numpy_trainer(weights, batches):
+    "Like library_trainer, for the hand-written NumPy step."
+    weights = [(W.copy(), b.copy()) for W, b in weights]
+    buffers = [{} for _ in weights]
+
+    def step(i):
+        x, y = batches[i % len(batches)]
+        activations = numpy_forward(weights, x)
+        loss, grad = softmax_cross_entropy(activations[-1], y)
+        sgd_momentum(weights, numpy_backward(weights, activations, grad), buffers)
+        return loss
+
+    def current_weights():
+        return [array.copy() for pair in weights for array in pair]
+    return step, current_weights
+
+
+# --- timing ----------------------------------------------------------------------------------------
+def make_trainers(sizes, batch_size, seed=0):
+    "The three trainers, from the same weights and batches, in the order torch, nn, numpy."
+    rng = np.random.default_rng(seed)
+    weights = initial_weights(sizes, rng)
+    batches = random_batches(sizes, batch_size, rng)
+    return [library_trainer(torch, weights, batches), library_trainer(nn, weights, batches),
+            numpy_trainer(weights, batches)]
+
+
+def check_same_step(trainers):
+    "After one step from the same weights, all three trainers must hold the same weights (float32 tolerance)."
+    losses = [step(0).item() for step, _ in trainers]
+    np.testing.assert_allclose(losses, losses[0], rtol=1e-5)
+    reference = trainers[0][1]()
+    for _, current_weights in trainers[1:]:
+        for ours, theirs in zip(current_weights(), reference):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
+def median_seconds(steps, repeats, seconds_per_repeat):
+    "Median seconds per step of each of `steps`, from interleaved repeats of about seconds_per_repeat each."
+    counters = [0] * len(steps)
+    numbers = []
+    for k, step in enumerate(steps):            # warm up, then choose the number of steps per repeat
+        start = time.perf_counter()
+        for _ in range(3):
+            step(counters[k])
+            counters[k] += 1
+        per_step = (time.perf_counter() - start) / 3
+        numbers.append(max(1, round(seconds_per_repeat / per_step)))
+    samples = [[] for _ in steps]
+    for _ in range(repeats):
+        for k, (step, number) in enumerate(zip(steps, numbers)):
+            start = time.perf_counter()
+            for _ in range(number):
+                loss = step(counters[k])
+                counters[k] += 1
+            samples[k].append((time.perf_counter() - start) / number)
+        assert np.isfinite(loss.item()), "training diverged: timings of nan arithmetic mean nothing"
+    return [statistics.median(s) for s in samples]
+
+
+def run_workloads(repeats, seconds_per_repeat):
+    "Check and time every workload; one result dict per workload."
+    results = []
+    for key, name, sizes, batch_size in WORKLOADS:
+        trainers = make_trainers(sizes, batch_size)
+        check_same_step(trainers)
+        torch_s, nn_s, numpy_s = median_seconds([step for step, _ in trainers], repeats, seconds_per_repeat)
+        results.append({"workload": key, "name": name, "layers": "-".join(map(str, sizes)),
+                        "batch": batch_size, "torch_us": torch_s * 1e6, "nn_us": nn_s * 1e6,
+                        "numpy_us": numpy_s * 1e6, "nn/torch": nn_s / torch_s, "nn/numpy": nn_s / numpy_s,
+                        "aim": AIMS[key]})
+        print(f"  ({key}) done", file=sys.stderr)
+    return results
+
+
+# --- reporting -------------------------------------------------------------------------------------
+def format_time(us):
+    "Microseconds below 10 ms, else milliseconds."
+    return f"{us:,.0f} us" if us < 10_000 else f"{us / 1000:,.1f} ms"
+
+
+def table(results):
+    "The results as a small text table."
+    header = f"{'workload':<32} {'layers':<20} {'batch':>5} {'torch':>10} {'nn':>10} {'numpy':>10} " \
+             f"{'nn/torch':>8} {'nn/numpy':>8}"
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(f"({r['workload']}) {r['name']:<28} {r['layers']:<20} {r['batch']:>5} "
+                     f"{format_time(r['torch_us']):>10} {format_time(r['nn_us']):>10} "
+                     f"{format_time(r['numpy_us']):>10} {r['nn/torch']:>8.2f} {r['nn/numpy']:>8.2f}")
+    return "\n".join(lines)
+
+
+def describe(info, settings):
+    "The machine and settings, in two lines."
+    return (f"{info['platform']}, {info['processor']}, {info['cpus']} CPUs; Python {info['python']}, "
+            f"NumPy {info['numpy']}, torch {info['torch']}, nn {info['nn']}\n"
+            f"BLAS threads: {info['blas_threads']} (from {info['blas_threads_from']}), "
+            f"torch.set_num_threads({info['torch_threads']}); {settings}")
+
+
+# --- where nn's time goes ---------------------------------------------------------------------------
+def short_name(filename, function):
+    "module:function without absolute paths (nn.engine:_propagate, numpy:..., <built-in>:...)."
+    if filename == "~":
+        return function                             # a C function: "<method 'dot' of ...>"
+    path = filename.replace(os.sep, "/")
+    for marker in ("/nn/", "/numpy/", "/torch/"):
+        if marker in path:
+            module = marker.strip("/") + "." + path.split(marker, 1)[1]
+            break
+    else:
+        module = os.path.basename(path)
+    module = module.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return f"{module}:{function}"
+
+
+def profile_nn_step(steps=200, top=15):
+    "Profile `steps` nn training steps on workload (a); a short text of the top functions by own time."
+    _, _, sizes, batch_size = WORKLOADS[0]
+    step, _ = make_trainers(sizes, batch_size)[1]
+    for i in range(20):
+        step(i)                                     # warm up outside the profile
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(steps):
+        step(i)
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    total = stats.total_tt
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
+    lines = [f"cProfile of {steps} nn training steps on workload (a), {'-'.join(map(str, sizes))}, batch {batch_size},",
+             f"SGD with momentum: {total / steps * 1e6:,.0f} us per step under the profiler (which slows Python",
+             "calls down, so read the shares, not the absolute times). Top functions by own time (tottime):",
+             "",
+             f"{'calls/step':>10} {'own us/step':>11} {'own %':>6} {'incl. us/step':>13}  function",
+             "-" * 80]
+    for (filename, _, function), (_, calls, own, inclusive, _) in rows:
+        lines.append(f"{calls / steps:>10.0f} {own / steps * 1e6:>11.1f} {100 * own / total:>5.1f}% "
+                     f"{inclusive / steps * 1e6:>13.1f}  {short_name(filename, function)}")
+    by_inclusive = sorted(stats.stats.items(), key=lambda item: item[1][3], reverse=True)
+    lines += ["", "Largest inclusive times (cumtime) among nn's own functions:", ""]
+    shown = [(key, value) for key, value in by_inclusive if "/nn/" in key[0].replace(os.sep, "/")][:top]
+    for (filename, _, function), (_, calls, own, inclusive, _) in shown:
+        lines.append(f"{calls / steps:>10.0f} {inclusive / steps * 1e6:>11.1f} us/step "
+                     f"{100 * inclusive / total:>5.1f}%  {short_name(filename, function)}")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run that prints the table and writes nothing")
+    args = parser.parse_args()
+    threads, source = blas_threads()
+    torch.set_num_threads(threads)
+    repeats, seconds_per_repeat = (3, 0.02) if args.quick else (15, 0.1)
+    settings = (f"float32; SGD(lr={LR}, momentum={MOMENTUM}); cross-entropy; median of {repeats} interleaved "
+                f"repeats per step")
+    info = machine(threads, source)
+    print(describe(info, settings), "\n")
+    results = run_workloads(repeats, seconds_per_repeat)
+    print(table(results))
+    print("\nThe same step in each column; numpy is the hand-written floor without autograd.")
+    if args.quick:
+        return
+    with open(os.path.join(HERE, "results-train.json"), "w") as out:
+        json.dump({"machine": info, "settings": settings, "results": results}, out, indent=1)
+        out.write("\n")
+    profile = profile_nn_step()
+    with open(os.path.join(HERE, "profile-train.txt"), "w") as out:
+        out.write(profile)
+    print("\n" + profile)
+
+
+if __name__ == "__main__":
+    main()
