@@ -4,7 +4,8 @@
 __all__ = ['zeros_like', 'ones_like', 'randn_like', 'rand_like', 'is_grad_enabled', 'no_grad', 'enable_grad', 'Node', 'Tensor',
            'requires_grad_', 'retain_grad', 'record', 'unbroadcast', 'backward', 'result_type', 'broadcast_shapes',
            'operands', 'add', 'mul', 'normalize_dims', 'sum', 'binary_operator', 'tensor', 'from_numpy', 'zeros',
-           'ones', 'full', 'eye', 'arange', 'manual_seed', 'randn', 'rand', 'GradcheckError', 'gradcheck']
+           'ones', 'full', 'eye', 'arange', 'manual_seed', 'randn', 'rand', 'GraphPicture', 'draw_graph',
+           'GradcheckError', 'gradcheck']
 
 # %% ../book/01_tensor.ipynb #fc91d626
 import functools
@@ -622,6 +623,77 @@ def _like(factory):
 
 
 zeros_like, ones_like, randn_like, rand_like = map(_like, (zeros, ones, randn, rand))
+
+# %% ../book/01_tensor.ipynb #24920fd1
+class GraphPicture:
+    "An SVG drawing of a computation graph; Jupyter and the book display it."
+
+    def __init__(self, svg, tensors):
+        self.svg, self.tensors = svg, tensors
+
+    def _repr_svg_(self):
+        return self.svg
+
+    def __repr__(self):
+        return f"<graph of {self.tensors} tensors>"
+
+
+def _graph_tensors(root):
+    "Every tensor the graph behind `root` reaches, inputs before the tensors made from them (no recursion)."
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+        elif id(tensor) not in seen:
+            seen.add(id(tensor))
+            stack.append((tensor, True))
+            inputs = tensor._node.inputs if tensor._node is not None else ()
+            stack.extend((t, False) for t in reversed(inputs) if id(t) not in seen)
+    return order
+
+
+def _tensor_label(tensor, names):
+    "The lines of text in a tensor's box."
+    name = names.get(id(tensor), "")
+    grad = "" if tensor.grad is None else f"grad norm {np.linalg.norm(tensor.grad.data):.4g}"
+    return [line for line in (name, f"{tensor.shape} {tensor.dtype}", grad) if line]
+
+
+def draw_graph(root, names=None):
+    "An SVG picture of the graph behind `root`: tensors as boxes, operations as ovals, data to loss."
+    names = {id(tensor): name for name, tensor in (names or {}).items()}
+    tensors = _graph_tensors(root)
+    column = {}
+    for tensor in tensors:
+        inputs = tensor._node.inputs if tensor._node is not None else ()
+        column[id(tensor)] = 1 + max((column[id(t)] for t in inputs), default=-1)
+    rows, position = {}, {}
+    for tensor in tensors:
+        row = rows.get(column[id(tensor)], 0)
+        rows[column[id(tensor)]] = row + 1
+        position[id(tensor)] = (30 + 250 * column[id(tensor)], 30 + 80 * row)
+    parts = []
+    for tensor in tensors:
+        x, y = position[id(tensor)]
+        lines = _tensor_label(tensor, names)
+        parts.append(f'<rect x="{x}" y="{y}" width="150" height="{16 * len(lines) + 10}" rx="6" '
+                     f'fill="{"#e8f0fe" if tensor._node is None else "#fff"}" stroke="#555"/>')
+        parts += [f'<text x="{x + 8}" y="{y + 19 + 16 * i}">{line}</text>' for i, line in enumerate(lines)]
+        if tensor._node is not None:
+            ox, oy = x - 55, y + 18
+            parts.append(f'<ellipse cx="{ox}" cy="{oy}" rx="48" ry="14" fill="#fdf3d8" stroke="#a67c00"/>')
+            parts.append(f'<text x="{ox}" y="{oy + 4}" text-anchor="middle" font-size="10">{tensor._node.name()}</text>')
+            parts.append(f'<line x1="{ox + 48}" y1="{oy}" x2="{x}" y2="{oy}" stroke="#555" marker-end="url(#arrow)"/>')
+            for t in tensor._node.inputs:
+                ix, iy = position[id(t)]
+                parts.append(f'<line x1="{ix + 150}" y1="{iy + 18}" x2="{ox - 48}" y2="{oy}" stroke="#999"/>')
+    width, height = 30 + 250 * (max(column.values()) + 1), 30 + 80 * max(rows.values())
+    return GraphPicture(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        f'font-size="12"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
+        f'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>'
+        + "".join(parts) + "</svg>", len(tensors))
 
 # %% ../book/01_tensor.ipynb #e885814b
 class GradcheckError(RuntimeError):

@@ -15,6 +15,7 @@ import nn
 from twin import arrays, names_shape, same, twin, twin_raises
 
 DTYPES = [np.float32, np.float64]
+pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")  # torch's note about its own speed
 deterministic = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 
 
@@ -38,20 +39,26 @@ def pool(**config):
 
 # --- conv2d on a grid ------------------------------------------------------------------------------
 CONV_GRID = [dict(stride=s, padding=p, dilation=d, groups=g)
-             for s, p, d, g in itertools.product([1, 2, (2, 1)], [0, 1, (0, 2), "same", "valid"], [1, (2, 1)], [1, 2])
+             for s, p, d, g in itertools.product([1, 2, (2, 1)], [0, (1, 2), "same"], [1, (2, 1)], [1, 2])
              if not (p == "same" and s != 1)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
-@pytest.mark.parametrize("batch", [(2,), ()], ids=["batched", "unbatched"])
 @pytest.mark.parametrize("config", CONV_GRID, ids=str)
-def test_conv2d_matches_torch(config, batch, dtype):
+def test_conv2d_matches_torch(config, dtype):
     groups = config["groups"]
-    x, w, b = arrays(batch + (4, 7, 6), (6, 4 // groups, 3, 2), (6,), dtype=dtype)
+    x, w, b = arrays((2, 4, 7, 6), (6, 4 // groups, 3, 2), (6,), dtype=dtype)
     twin(conv(**config), x, w, b)
 
 
-@pytest.mark.parametrize("config", [dict(), dict(stride=2, padding=1), dict(padding="same", groups=2)], ids=str)
+@pytest.mark.parametrize("config", [dict(), dict(stride=2, padding=1, groups=2), dict(padding="same", dilation=2)], ids=str)
+def test_conv2d_of_unbatched_input(config):
+    x, w, b = arrays((4, 7, 6), (6, 4 // config.get("groups", 1), 3, 2), (6,))
+    twin(conv(**config), x, w, b)
+
+
+@pytest.mark.parametrize("config", [dict(), dict(stride=2, padding=1), dict(padding="same", groups=2),
+                                    dict(padding="valid")], ids=str)
 def test_conv2d_without_bias(config):
     twin(conv(**config), *arrays((2, 4, 6, 6), (4, 4 // config.get("groups", 1), 3, 3)))
 
@@ -90,8 +97,7 @@ def test_conv2d_grad_fn_names():
 
 
 def test_conv2d_same_padding_keeps_the_size_with_even_kernels():
-    with pytest.warns(UserWarning):  # torch's note about its speed with uneven padding; nn says nothing
-        twin(conv(padding="same", dilation=(1, 3)), *arrays((1, 2, 7, 8), (2, 2, 4, 2), (2,)))
+    twin(conv(padding="same", dilation=(1, 3)), *arrays((1, 2, 7, 8), (2, 2, 4, 2), (2,)))
     assert nn.conv2d(nn.ones(1, 2, 7, 8), nn.ones(2, 2, 4, 2), padding="same").shape == (1, 2, 7, 8)
 
 
@@ -130,7 +136,7 @@ def test_conv2d_gradcheck(config):
 
 
 def test_conv2d_input_gradient_is_the_transposed_convolution():
-    x, w, g = arrays((2, 3, 9, 8), (5, 3, 3, 3), (2, 5, 4, 4))
+    x, w, g = arrays((2, 3, 9, 8), (5, 3, 3, 3), (2, 5, 5, 4))
     xt = nn.tensor(x, requires_grad=True)
     nn.conv2d(xt, nn.tensor(w), stride=2, padding=1).backward(nn.tensor(g))
     expected = torch.nn.functional.conv_transpose2d(torch.tensor(g), torch.tensor(w), stride=2, padding=1,
@@ -186,8 +192,7 @@ def test_conv2d_channel_error_names_the_shapes():
 
 # --- max_pool2d ------------------------------------------------------------------------------------
 POOL_GRID = [dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=c)
-             for k, s, p, d, c in itertools.product([2, 3, (3, 2)], [None, 1, (2, 1)], [0, 1], [1, 2], [False, True])
-             if not (d == 2 and k != 2 and p == 0 and s is None)]  # (too small an output for 7 x 6)
+             for k, s, p, d, c in itertools.product([2, (3, 2)], [None, 1, (2, 1)], [0, 1], [1, 2], [False, True])]
 
 
 def tied(shape, seed=0):
@@ -195,12 +200,10 @@ def tied(shape, seed=0):
     return np.random.default_rng(seed).integers(0, 3, shape).astype(np.float64)
 
 
-@pytest.mark.parametrize("values", ["random", "ties"])
-@pytest.mark.parametrize("batch", [(2, 3), (3,)], ids=["batched", "unbatched"])
 @pytest.mark.parametrize("config", POOL_GRID, ids=str)
-def test_max_pool2d_matches_torch(config, batch, values):
-    x = arrays(batch + (7, 6))[0] if values == "random" else tied(batch + (7, 6))
-    twin(pool(return_indices=True, **config), x)
+def test_max_pool2d_matches_torch(config):
+    for x in (arrays((2, 3, 7, 6))[0], tied((2, 3, 7, 6)), tied((3, 7, 6))):  # random, ties, unbatched with ties
+        twin(pool(return_indices=True, **config), x)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)

@@ -19,6 +19,7 @@ import nn
 from twin import arrays, assert_same, dtype_name, numpy, same, twin, twin_raises
 
 DTYPES = [np.float32, np.float64]
+torch.set_num_threads(1)   # tiny tensors: torch's thread pool only costs time (a lot of it on a busy machine)
 
 
 def layers(lib):
@@ -157,6 +158,35 @@ def test_assigning_a_plain_tensor_to_a_none_parameter_raises_TypeError(lib):
     assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
 
 
+def test_register_buffer_and_register_parameter_refuse_bad_input(lib):
+    layer = layers(lib).Linear(2, 3)
+    with pytest.raises(KeyError):
+        layer.register_buffer("running.mean", lib.ones(1))   # names can't contain "."
+    with pytest.raises(KeyError):
+        layer.register_buffer("weight", lib.ones(1))         # already a parameter
+    with pytest.raises(TypeError):
+        layer.register_buffer("count", 5)
+    with pytest.raises(TypeError):
+        layer.register_parameter("scale", lib.ones(1))       # a plain tensor, not a Parameter
+    assert list(layer.state_dict()) == ["weight", "bias"] and isinstance(layer.weight, layers(lib).Parameter)
+
+
+def test_assigning_a_non_tensor_to_a_buffer_raises_TypeError(lib):
+    layer = layers(lib).BatchNorm1d(3)
+    with pytest.raises(TypeError):
+        layer.running_mean = 5
+    assert numpy(layer.running_mean).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_assigning_a_parameter_before_module_init_raises_AttributeError(lib):
+    class Early(layers(lib).Module):
+        def __init__(self):
+            self.weight = layers(lib).Parameter(lib.ones(2))
+            super().__init__()
+    with pytest.raises(AttributeError):
+        Early()
+
+
 def test_forward_missing_raises_NotImplementedError(lib):
     class NoForward(layers(lib).Module):
         pass
@@ -284,7 +314,7 @@ def compare_states(theirs, ours, **tolerances):
 
 
 def test_load_state_dict_from_torch_gives_identical_outputs():
-    theirs, ours = torch_pair(build_model)
+    theirs, ours = torch_pair(lambda L: build_model(torch if L is torch.nn else nn))
     compare_states(theirs, ours, rtol=0, atol=0)
     x = arrays((6, 3))[0].astype(np.float32)
     for mode in ("train", "eval"):
