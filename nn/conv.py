@@ -3,13 +3,15 @@
 # %% auto #0
 __all__ = ['conv2d', 'max_pool2d', 'Conv2d', 'MaxPool2d']
 
-# %% ../book/12_conv.ipynb #c10d7695
+# %% ../book/12_conv.ipynb #7c83a96a
 import math
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import init
 from .engine import Tensor, record
+from .modules import Module, Parameter
 from .shapes import _is_int
 
 # %% ../book/12_conv.ipynb #d407b4d8
@@ -239,10 +241,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     output = record(values, (input,), (vjp,), "MaxPool2DWithIndicesBackward0")
     return (output, Tensor._from_array(indices)) if return_indices else output
 
-# %% ../book/12_conv.ipynb #67519b54
-from . import init
-from .modules import Module, Parameter
-
+# %% ../book/12_conv.ipynb #ad114474
 _COPYING_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}  # torch's name: NumPy's name
 
 

@@ -4,14 +4,15 @@
 __all__ = ['calculate_gain', 'uniform_', 'normal_', 'constant_', 'zeros_', 'ones_', 'kaiming_uniform_', 'kaiming_normal_',
            'xavier_uniform_', 'xavier_normal_']
 
-# %% ../book/09_init.ipynb #9f09732f
+# %% ../book/09_init.ipynb #55e30f29
 import math
+import warnings
 
 import numpy as np
 
 from . import engine
 
-# %% ../book/09_init.ipynb #9e9bb433
+# %% ../book/09_init.ipynb #bb8dc84f
 def _calculate_fan_in_and_fan_out(tensor):
     "(fan_in, fan_out) of a weight: its input and output sizes times the receptive field (kernel size)."
     if tensor.ndim < 2:
@@ -38,6 +39,13 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
+def _is_empty(tensor):
+    "True (with torch's warning) for a tensor without elements, which there is nothing to initialize in."
+    if tensor.numel() == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    return tensor.numel() == 0
+
+
 def _fan(tensor, mode):
     "fan_in or fan_out, as `mode` says."
     if mode not in ("fan_in", "fan_out"):
@@ -45,7 +53,7 @@ def _fan(tensor, mode):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
-# %% ../book/09_init.ipynb #6fb5097e
+# %% ../book/09_init.ipynb #d31aea45
 def _fill(tensor, values):
     "Overwrite the tensor's values in place (in its own dtype) and return it."
     tensor.data[...] = values
@@ -79,12 +87,16 @@ def ones_(tensor):
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     "He initialization: U(-b, b) with b = gain * sqrt(3 / fan), keeping the signal's scale through ReLUs."
+    if _is_empty(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return uniform_(tensor, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     "He initialization: N(0, std^2) with std = gain / sqrt(fan)."
+    if _is_empty(tensor):
+        return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
 
 

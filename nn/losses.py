@@ -4,14 +4,13 @@
 __all__ = ['mse_loss', 'nll_loss', 'cross_entropy', 'binary_cross_entropy_with_logits', 'MSELoss', 'NLLLoss', 'CrossEntropyLoss',
            'BCEWithLogitsLoss']
 
-# %% ../book/11_losses.ipynb #a1ea3a35
+# %% ../book/11_losses.ipynb #671f3e7c
 import warnings
 
 import numpy as np
 
 from .dot import _check_tensors
-from .engine import (Tensor, _is_floating, broadcast_shapes, is_grad_enabled, operands, record, result_type,
-                       unbroadcast)
+from .engine import _is_floating, broadcast_shapes, is_grad_enabled, operands, record, result_type, unbroadcast
 from .functions import _max_kept, _sigmoid
 from .modules import Module
 
@@ -56,10 +55,10 @@ def _check_floating(name, dtype):
     if not _is_floating(dtype):
         raise NotImplementedError(f"{name} is not implemented for {dtype} tensors")
 
-# %% ../book/11_losses.ipynb #d9549902
+# %% ../book/11_losses.ipynb #5fcea6d6
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     "The mean (or sum, or each) of the squared differences (input - target)^2, optionally weighted."
-    _check_tensors("mse_loss", input=input, target=target)
+    _check_tensors("mse_loss", input=input, target=target, **({} if weight is None else {"weight": weight}))
     if target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. "

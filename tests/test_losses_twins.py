@@ -18,7 +18,7 @@ from twin import arrays, same, twin, twin_raises
 
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["none", "mean", "sum"]
-deterministic = settings(max_examples=25, deadline=None, derandomize=True, database=None)
+deterministic = settings(max_examples=15, deadline=None, derandomize=True, database=None)
 
 
 def F(lib):
@@ -115,14 +115,15 @@ def index_targets(options, targets):
                                                                         targets)
 
 
+LOSS_AND_OPTIONS = [(loss, name) for loss in ("cross_entropy", "nll_loss") for name, options in INDEX_OPTIONS.items()
+                    if loss == "cross_entropy" or "label_smoothing" not in options]  # nll_loss has no smoothing
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("options", INDEX_OPTIONS, ids=str)
-@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("loss, options", LOSS_AND_OPTIONS, ids=" ".join)
 def test_class_index_losses(loss, options, reduction, dtype):
     options = INDEX_OPTIONS[options]
-    if loss == "nll_loss" and "label_smoothing" in options:
-        pytest.skip("nll_loss has no label_smoothing")
     values = LOGITS if loss == "cross_entropy" else np.log(PROBABILITIES)
     twin(class_loss(loss, options, reduction), *typed(dtype, values, index_targets(options, TARGETS), CLASS_WEIGHTS),
          requires_grad=(True, False, False))
@@ -165,11 +166,10 @@ def test_uint8_targets_are_accepted_like_torch(loss):
          requires_grad=(True, False, False))
 
 
-@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.1}, {"weight": True}], ids=str)
-@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("loss, options", [("cross_entropy", {}), ("cross_entropy", {"label_smoothing": 0.1}),
+                                           ("cross_entropy", {"weight": True}), ("nll_loss", {}),
+                                           ("nll_loss", {"weight": True})], ids=str)
 def test_all_targets_ignored_gives_nan_and_no_gradient(loss, options):
-    if loss == "nll_loss" and "label_smoothing" in options:
-        pytest.skip("nll_loss has no label_smoothing")
     twin(class_loss(loss, options, "mean"), LOGITS[:3], np.full(3, -100), CLASS_WEIGHTS,
          requires_grad=(True, False, False))
 
@@ -189,7 +189,7 @@ def test_cross_entropy_is_finite_at_extreme_logits(dtype):
         expected, actual = twin(class_loss("cross_entropy", options, "none"), *typed(dtype, logits, np.array([2, 1, 0]),
                                                                                      CLASS_WEIGHTS),
                                 requires_grad=(True, False, False))
-        assert np.isfinite(actual[0].numpy()).all()
+        assert np.isfinite(actual[0].detach().numpy()).all()
 
 
 # --- cross_entropy with class probabilities ---------------------------------------------------------
@@ -219,10 +219,11 @@ def test_cross_entropy_with_probabilities_spatial_and_unbatched(reduction):
 
 
 def test_cross_entropy_with_probabilities_promotes_dtypes_like_torch():
+    # (torch computes part of it in float32 and promotes after: agreement to float32's precision)
     twin(class_loss("cross_entropy", {}, "mean"), *typed(np.float32, LOGITS), PROBABILITIES, CLASS_WEIGHTS,
-         requires_grad=(True, True, False))
+         requires_grad=(True, True, False), rtol=1e-6, atol=1e-7)
     twin(class_loss("cross_entropy", {}, "mean"), LOGITS, *typed(np.float32, PROBABILITIES), CLASS_WEIGHTS,
-         requires_grad=(True, True, False))
+         requires_grad=(True, True, False), rtol=1e-6, atol=1e-7)
 
 
 def test_cross_entropy_with_indices_is_probabilities_minus_onehot():
@@ -234,7 +235,8 @@ def test_cross_entropy_with_indices_is_probabilities_minus_onehot():
 
 
 # --- binary_cross_entropy_with_logits ---------------------------------------------------------------
-BCE_WEIGHTS = {"plain": {}, "weight (C,)": {"weight": rng.random(3)}, "pos_weight (C,)": {"pos_weight": 3 * rng.random(3)},
+BCE_WEIGHTS = {"plain": {}, "weight (C,)": {"weight": rng.random(3)},
+               "pos_weight (C,)": {"pos_weight": 3 * rng.random(3)},
                "weight (N, 1), pos_weight (C,)": {"weight": rng.random((4, 1)), "pos_weight": 3 * rng.random(3)},
                "0-d pos_weight": {"pos_weight": np.array(2.5)}}
 
@@ -259,13 +261,15 @@ def test_binary_cross_entropy_with_logits_is_finite_at_extreme_logits(weights, d
     logits = np.array([[-1e4, -30.0, 30.0], [1e4, 1e4, 0.0], [-1e4, 20.0, -20.0], [0.5, -88.0, 88.0]])
     targets = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0], [1.0, 0.3, 0.7]])
     expected, actual = twin(bce(BCE_WEIGHTS[weights], "none"), *typed(dtype, logits, targets))
-    assert np.isfinite(actual[0].numpy()).all()
+    assert np.isfinite(actual[0].detach().numpy()).all()
 
 
 def test_binary_cross_entropy_with_logits_has_the_targets_dtype():
-    twin(bce({}, "mean"), LOGITS[:4, :3], rng.random((4, 3)).astype(np.float32))
-    twin(bce({}, "mean"), LOGITS[:4, :3].astype(np.float32), rng.random((4, 3)))
-    twin(bce({"pos_weight": np.ones(3)}, "sum"), LOGITS[:4, :3].astype(np.float32), rng.random((4, 3)))
+    # (torch computes part of it in float32: agreement to float32's precision)
+    tolerance = {"rtol": 1e-6, "atol": 1e-7}
+    twin(bce({}, "mean"), LOGITS[:4, :3], rng.random((4, 3)).astype(np.float32), **tolerance)
+    twin(bce({}, "mean"), LOGITS[:4, :3].astype(np.float32), rng.random((4, 3)), **tolerance)
+    twin(bce({"pos_weight": np.ones(3)}, "sum"), LOGITS[:4, :3].astype(np.float32), rng.random((4, 3)), **tolerance)
 
 
 # --- random shapes ----------------------------------------------------------------------------------
@@ -359,25 +363,27 @@ def test_loss_modules_keep_weights_as_buffers(name):
 
     def description(lib):
         criterion = make(modules(lib), lib.tensor(CLASS_WEIGHTS.astype(np.float32)))
-        before = [str(b.dtype) for b in criterion.buffers()]
+        before = [b.dtype for b in criterion.buffers()]
         criterion.double()
         return (repr(criterion), [n for n, _ in criterion.named_buffers()], list(criterion.state_dict()),
-                len(list(criterion.parameters())), before, [str(b.dtype) for b in criterion.buffers()],
+                len(list(criterion.parameters())), before, [b.dtype for b in criterion.buffers()],
                 criterion.reduction, isinstance(criterion, modules(lib).Module))
-    same(lambda lib: [s.replace("torch.", "") if isinstance(s, str) else s for s in description(lib)])
+    same(description)
 
 
 def test_loss_module_constructors_match_torchs():
-    def settings(lib):
+    def constructed(lib):
         m = modules(lib)
-        return [(c.reduction, c.ignore_index, c.label_smoothing, c.weight) for c in
-                [m.CrossEntropyLoss(), m.CrossEntropyLoss(None, None, 7, None, "sum", 0.1)]] + \
-               [(c.reduction, c.ignore_index, c.weight) for c in [m.NLLLoss(), m.NLLLoss(reduction="none")]] + \
-               [(c.reduction, c.weight, c.pos_weight) for c in [m.BCEWithLogitsLoss(), m.BCEWithLogitsLoss(reduction="sum")]] + \
-               [m.MSELoss().reduction, m.MSELoss(reduction="none").reduction, m.MSELoss(reduce=False).reduction]
+        cross_entropy = [m.CrossEntropyLoss(), m.CrossEntropyLoss(None, None, 7, None, "sum", 0.1)]
+        nll = [m.NLLLoss(), m.NLLLoss(reduction="none")]
+        bce = [m.BCEWithLogitsLoss(), m.BCEWithLogitsLoss(reduction="sum")]
+        mse = [m.MSELoss(), m.MSELoss(reduction="none"), m.MSELoss(reduce=False), m.MSELoss(size_average=False)]
+        return ([(c.reduction, c.ignore_index, c.label_smoothing, c.weight) for c in cross_entropy] +
+                [(c.reduction, c.ignore_index, c.weight) for c in nll] +
+                [(c.reduction, c.weight, c.pos_weight) for c in bce] + [c.reduction for c in mse])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        same(settings)
+        same(constructed)
 
 
 def test_unknown_reduction_in_a_module_is_reported_when_the_loss_is_computed():
@@ -444,13 +450,13 @@ BAD_CALLS = {
     "mse: unknown reduction": "F.mse_loss(x, x, reduction='elementwise')",
     "mse: weight's shape": "F.mse_loss(x, x, weight=lib.ones(4))",
     "mse: int64": "F.mse_loss(lib.ones(3, dtype=lib.int64), lib.ones(3, dtype=lib.int64))",
-    "mse: target not a tensor": "F.mse_loss(x, 1.0)",
     "bce: target's shape": "F.binary_cross_entropy_with_logits(x, lib.ones(3, 1))",
     "bce: int64 target": "F.binary_cross_entropy_with_logits(x, lib.ones(3, 4, dtype=lib.int64))",
     "bce: int64 logits": "F.binary_cross_entropy_with_logits(lib.ones(3, 4, dtype=lib.int64), lib.ones(3, 4))",
     "bce: pos_weight's shape": "F.binary_cross_entropy_with_logits(x, x.detach(), pos_weight=lib.ones(3))",
     "bce: weight enlarges the shape": "F.binary_cross_entropy_with_logits(x, x.detach(), weight=lib.ones(2, 3, 4))",
-    "bce: weight requires grad": "F.binary_cross_entropy_with_logits(x, x.detach(), weight=lib.ones(4, requires_grad=True))",
+    "bce: weight requires grad":
+        "F.binary_cross_entropy_with_logits(x, x.detach(), weight=lib.ones(4, requires_grad=True))",
     "bce: pos_weight requires grad":
         "F.binary_cross_entropy_with_logits(x, x.detach(), pos_weight=lib.ones(4, requires_grad=True))",
     "bce: unknown reduction": "F.binary_cross_entropy_with_logits(x, x.detach(), reduction='mean ')",
