@@ -12,7 +12,7 @@ import numpy as np
 
 from . import engine
 
-# %% ../book/09_init.ipynb #bb8dc84f
+# %% ../book/09_init.ipynb #72b30fb0
 def _calculate_fan_in_and_fan_out(tensor):
     "(fan_in, fan_out) of a weight: its input and output sizes times the receptive field (kernel size)."
     if tensor.ndim < 2:
@@ -32,6 +32,8 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
+        if param is not None and (isinstance(param, bool) or not isinstance(param, (int, float))):
+            raise ValueError(f"negative_slope {param} not a valid number")
         slope = 0.01 if param is None else param
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":

@@ -29,7 +29,7 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
-# %% ../book/10_modules.ipynb #6a6eea08
+# %% ../book/10_modules.ipynb #d334afb3
 class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     "What load_state_dict(strict=False) could not match: (missing_keys, unexpected_keys)."
 
@@ -67,6 +67,8 @@ class Module:
         if isinstance(value, Module):
             return self._modules
         if name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
             return self._buffers
         if name in self._parameters and value is not None:
             raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
@@ -86,15 +88,30 @@ class Module:
                 return
         raise AttributeError(name)
 
+    def _check_new_name(self, name, kind):
+        "KeyError, as torch raises, for a dotted name or one that another kind of attribute already uses."
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        taken = [registry for registry in (self._parameters, self._buffers, self._modules, self.__dict__) if name in registry]
+        if taken and taken[0] is not getattr(self, f"_{kind}s"):
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_buffer(self, name, tensor, persistent=True):
         "Register a tensor that is saved in the state_dict but not trained (None is allowed)."
+        self._check_new_name(name, "buffer")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
         self._buffers[name] = tensor
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def register_parameter(self, name, param):
         "Register a Parameter (or None) under `name`."
-        setattr(self, name, param) if param is not None else self._parameters.__setitem__(name, None)
+        self._check_new_name(name, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                            "(nn.Parameter or None required)")
+        self._parameters[name] = param
 
     # --- calling -------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
@@ -122,8 +139,12 @@ class Module:
         return (module for _, module in self.named_modules())
 
     def named_children(self):
-        "(name, module) for the direct children."
-        return ((name, child) for name, child in self._modules.items() if child is not None)
+        "(name, module) for the direct children, a child registered under two names once."
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
     def children(self):
         "The direct child modules."
@@ -248,7 +269,7 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
-# %% ../book/10_modules.ipynb #d1256969
+# %% ../book/10_modules.ipynb #636a7ebd
 def linear(input, weight, bias=None):
     "y = input @ weight.T + bias, for input (..., in_features) and weight (out_features, in_features)."
     if input.shape[-1:] != weight.shape[1:] or weight.ndim != 2:
@@ -259,10 +280,10 @@ def linear(input, weight, bias=None):
                            f"{weight.dtype} and {None if bias is None else bias.dtype}")
     x, W = input.data, weight.data
     y = x @ W.T if bias is None else x @ W.T + bias.data
-    rows = x.reshape(-1, x.shape[-1])
+    rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])  # explicit sizes: a layer may have 0 features
 
     def vjp_weight(g):
-        return g.reshape(-1, g.shape[-1]).T @ rows
+        return g.reshape(math.prod(g.shape[:-1]), g.shape[-1]).T @ rows
 
     inputs, vjps = (input, weight), (lambda g: g @ W, vjp_weight)
     if bias is not None:
@@ -278,7 +299,7 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         dtype = np.float32 if dtype is None else dtype
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        self.register_parameter("bias", Parameter(np.empty(out_features, dtype=dtype)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -464,14 +485,14 @@ class Dropout(Module):
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
 
-# %% ../book/10_modules.ipynb #53f87f2f
+# %% ../book/10_modules.ipynb #8ca69821
 def embedding(input, weight, padding_idx=None):
     "Rows of `weight` looked up by the integer tensor `input`; the gradient accumulates per row."
     if input.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.dtype} instead")
     index = input.data
-    if index.size and (index.min() < -weight.shape[0] or index.max() >= weight.shape[0]):
+    if index.size and (index.min() < 0 or index.max() >= weight.shape[0]):
         raise IndexError(f"index out of range in self: indices must be in [0, {weight.shape[0]})")
     shape = weight.shape
 
@@ -505,7 +526,7 @@ class Embedding(Module):
         padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
 
-# %% ../book/10_modules.ipynb #d27d3671
+# %% ../book/10_modules.ipynb #e9065262
 def _normalize(input, axes, mean, var, eps, weight, bias, affine_shape):
     "(input - mean) / sqrt(var + eps), then * weight + bias (shaped to broadcast along the normalized features)."
     out = (input - mean) / (var + eps) ** 0.5
@@ -534,15 +555,15 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        self.eps, self.elementwise_affine, self.use_bias = eps, elementwise_affine, bias
-        self.weight = Parameter(np.ones(self.normalized_shape, np.float32)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(self.normalized_shape, np.float32)) if elementwise_affine and bias else None
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32)) if elementwise_affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(self.normalized_shape, np.float32)) if elementwise_affine and bias else None)
 
     def forward(self, input):
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, bias={self.use_bias}"
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -569,15 +590,16 @@ class BatchNorm1d(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats, self.use_bias = affine, track_running_stats, bias
-        self.weight = Parameter(np.ones(num_features, np.float32)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, np.float32)) if affine and bias else None
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.register_parameter("weight", Parameter(np.ones(num_features, np.float32)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_features, np.float32)) if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, np.float32)))
             self.register_buffer("running_var", Tensor(np.ones(num_features, np.float32)))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
         else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
 
     def forward(self, input):
         if input.ndim not in (2, 3):
@@ -595,4 +617,4 @@ class BatchNorm1d(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")

@@ -490,10 +490,14 @@ def test_linear(shape, bias, dtype):
     step(torch_pair(lambda L: L.Linear(3, 4, bias=bias), dtype), input_array(shape, dtype))
 
 
-def test_linear_with_no_inputs():
-    # torch allows in_features=0 (it warns that initializing an empty weight is a no-op): y = bias
-    pair = torch_pair(lambda L: L.Linear(0, 4))
-    step(pair, np.zeros((2, 0), np.float32))
+@pytest.mark.parametrize("in_features, out_features", [(0, 4), (3, 0)])
+def test_linear_with_no_inputs_or_no_outputs(in_features, out_features):
+    # torch allows empty layers (warning that initializing an empty weight is a no-op); Linear(0, n) gives y = bias
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pair = torch_pair(lambda L: L.Linear(in_features, out_features))
+    step(pair, input_array((2, in_features), np.float32))
+    step(pair, input_array((2, 5, in_features), np.float32))
 
 
 ACTIVATIONS = [

@@ -182,7 +182,7 @@ def default_convert(data):
         return [default_convert(field) for field in data]
     return data
 
-# %% ../../book/15_data.ipynb #82cc2200
+# %% ../../book/15_data.ipynb #25fd3cfe
 def _check_num_workers(num_workers):
     "Only 0 workers: nn loads every batch in the main process."
     if num_workers < 0:
@@ -200,7 +200,7 @@ def _has_plain_rows(dataset):
 class DataLoader:
     "Iterates over a dataset in batches, in order or shuffled anew each epoch: `for x, y in loader:`."
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None, num_workers=0,
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, *, generator=None):
         _check_num_workers(num_workers)
         if sampler is not None and shuffle:
