@@ -85,6 +85,26 @@ def machine(threads, source):
     }
 
 
+def busy_seconds():
+    "(CPU seconds all processes spent busy, CPU seconds this process used), on Linux; else None."
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]                     # idle and iowait
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:8]) - idle) / ticks, sum(os.times()[:2])
+
+
+def others_share(start, end, wall_seconds):
+    "The fraction of the machine's CPU time that other processes used between two busy_seconds() readings."
+    if start is None or end is None:
+        return None
+    others = (end[0] - start[0]) - (end[1] - start[1])
+    return max(0.0, others / (wall_seconds * os.cpu_count()))
+
+
 # --- data and initial weights, made once with NumPy -----------------------------------------------
 def initial_weights(sizes, rng):
     "[(W, b), ...] with W of shape (out, in), drawn like torch.nn.Linear's: U(-1/sqrt(in), 1/sqrt(in))."
@@ -345,8 +365,14 @@ def main():
                 f"repeats per step")
     info = machine(threads, source)
     print(describe(info, settings), "\n")
+    busy, start = busy_seconds(), time.perf_counter()
     results = run_workloads(repeats, seconds_per_repeat)
+    share = others_share(busy, busy_seconds(), time.perf_counter() - start)
+    info["other_processes_cpu_share"] = None if share is None else round(share, 3)
     print(table(results))
+    if share is not None:
+        print(f"\nOther processes used {100 * share:.0f}% of the machine's CPU time during the run"
+              + (": a busy machine, the timings are unreliable (rerun when it is idle)." if share > 0.05 else "."))
     print("\nThe same step in each column; numpy is the hand-written floor without autograd.")
     if args.quick:
         return

@@ -379,7 +379,7 @@ def _accumulate_grad(tensor, grad):
     else:
         tensor._grad.data += grad
 
-# %% ../book/01_tensor.ipynb #17e86883
+# %% ../book/01_tensor.ipynb #c3e3fc0e
 def _seed_gradient(tensor, gradient):
     "The gradient backward starts from: ones for a one-element tensor, else `gradient`, checked."
     if not tensor._requires_grad:
@@ -424,9 +424,10 @@ def backward(self, gradient=None, retain_graph=None):
     seed = _seed_gradient(self, gradient)
     if self._node is None:
         return _accumulate_grad(self, seed)
-    for tensor, grad in _propagate(self, seed, retain_graph):
-        if tensor._node is None or tensor._retains_grad:
-            _accumulate_grad(tensor, grad)
+    with np.errstate(all="ignore"):  # inf and nan in gradients are results to report, not warnings (as in torch)
+        for tensor, grad in _propagate(self, seed, retain_graph):
+            if tensor._node is None or tensor._retains_grad:
+                _accumulate_grad(tensor, grad)
 
 
 Tensor.backward = backward
