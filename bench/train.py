@@ -303,8 +303,19 @@ def describe(info, settings):
 
 
 # --- where nn's time goes ---------------------------------------------------------------------------
-def short_name(filename, function):
-    "module:function without absolute paths (nn.engine:_propagate, numpy:..., <built-in>:...)."
+def qualified_name(module_name, lineno, function):
+    "`Class.method` for a method of a class in the imported module `module_name` defined at `lineno`."
+    module = sys.modules.get(module_name)
+    for owner in vars(module).values() if module else ():
+        for name, value in vars(owner).items() if isinstance(owner, type) and owner.__module__ == module_name else ():
+            code = getattr(getattr(value, "fget", value), "__code__", None)
+            if code is not None and code.co_firstlineno == lineno and code.co_name == function:
+                return f"{owner.__name__}.{name}" + (" (property)" if isinstance(value, property) else "")
+    return function
+
+
+def short_name(filename, lineno, function):
+    "module:function without absolute paths (nn.engine:_propagate, nn.modules:Linear.forward, numpy...)."
     if filename == "~":
         return function                             # a C function: "<method 'dot' of ...>"
     path = filename.replace(os.sep, "/")
@@ -315,7 +326,7 @@ def short_name(filename, function):
     else:
         module = os.path.basename(path)
     module = module.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
-    return f"{module}:{function}"
+    return f"{module}:{qualified_name(module, lineno, function)}"
 
 
 def profile_nn_step(steps=200, top=15):
@@ -338,15 +349,15 @@ def profile_nn_step(steps=200, top=15):
              "",
              f"{'calls/step':>10} {'own us/step':>11} {'own %':>6} {'incl. us/step':>13}  function",
              "-" * 80]
-    for (filename, _, function), (_, calls, own, inclusive, _) in rows:
+    for (filename, line, function), (_, calls, own, inclusive, _) in rows:
         lines.append(f"{calls / steps:>10.0f} {own / steps * 1e6:>11.1f} {100 * own / total:>5.1f}% "
-                     f"{inclusive / steps * 1e6:>13.1f}  {short_name(filename, function)}")
+                     f"{inclusive / steps * 1e6:>13.1f}  {short_name(filename, line, function)}")
     by_inclusive = sorted(stats.stats.items(), key=lambda item: item[1][3], reverse=True)
     lines += ["", "Largest inclusive times (cumtime) among nn's own functions:", ""]
     shown = [(key, value) for key, value in by_inclusive if "/nn/" in key[0].replace(os.sep, "/")][:top]
-    for (filename, _, function), (_, calls, own, inclusive, _) in shown:
+    for (filename, line, function), (_, calls, own, inclusive, _) in shown:
         lines.append(f"{calls / steps:>10.0f} {inclusive / steps * 1e6:>11.1f} us/step "
-                     f"{100 * inclusive / total:>5.1f}%  {short_name(filename, function)}")
+                     f"{100 * inclusive / total:>5.1f}%  {short_name(filename, line, function)}")
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,7 @@
 # %% auto #0
 __all__ = ['float32', 'float64', 'int64', 'bool']
 
-# %% ../book/00_introduction.ipynb #90489571
+# %% ../book/00_introduction.ipynb #91a6d45b
 import numpy as np
 
 from .engine import *
@@ -21,6 +21,7 @@ from . import functional, optim
 from .utils import data  # makes nn.utils.data available after `import nn`
 from .utils.data import Generator
 from .serialization import *
+from . import scalar
 
 del data
 
