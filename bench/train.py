@@ -38,6 +38,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 import nn  # noqa: E402  (the checkout's nn)
 
 LR, MOMENTUM = 0.01, 0.9
+SETTLE_SECONDS = 0.15         # untimed steps before each timed repeat (see median_seconds)
 BATCHES_PER_WORKLOAD = 4      # distinct batches, used in turn
 WORKLOADS = [                 # (key, name, layer sizes, batch size)
     ("a", "digits MLP, batch 64", (64, 128, 10), 64),
@@ -235,27 +236,36 @@ def check_same_step(trainers):
             np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
 
 
+def run_steps(step, first, number):
+    "Run `number` steps starting at batch `first`; return the time they took and the last loss."
+    start = time.perf_counter()
+    for i in range(first, first + number):
+        loss = step(i)
+    return time.perf_counter() - start, loss
+
+
 def median_seconds(steps, repeats, seconds_per_repeat):
-    "Median seconds per step of each of `steps`, from interleaved repeats of about seconds_per_repeat each."
-    counters = [0] * len(steps)
+    """Median seconds per step of each of `steps`, from interleaved repeats of about seconds_per_repeat each.
+
+    Before each timed repeat a candidate runs untimed for SETTLE_SECONDS. NumPy's BLAS and torch keep
+    their own thread pools, whose idle threads spin for a while after each call before they sleep: on
+    a machine with few cores, the previous candidate's spinning threads would slow the next one down.
+    Settling lets them go to sleep and warms up the candidate's own threads, so that each repeat
+    measures a library running the way it runs alone.
+    """
     numbers = []
-    for k, step in enumerate(steps):            # warm up, then choose the number of steps per repeat
-        start = time.perf_counter()
-        for _ in range(3):
-            step(counters[k])
-            counters[k] += 1
-        per_step = (time.perf_counter() - start) / 3
-        numbers.append(max(1, round(seconds_per_repeat / per_step)))
+    for step in steps:                          # warm up, then choose the number of steps per repeat
+        elapsed, _ = run_steps(step, 0, 3)
+        numbers.append(max(1, round(seconds_per_repeat / (elapsed / 3))))
     samples = [[] for _ in steps]
     for _ in range(repeats):
-        for k, (step, number) in enumerate(zip(steps, numbers)):
-            start = time.perf_counter()
-            for _ in range(number):
-                loss = step(counters[k])
-                counters[k] += 1
-            samples[k].append((time.perf_counter() - start) / number)
+        for step, number, times in zip(steps, numbers, samples):
+            settle = max(1, round(number * SETTLE_SECONDS / seconds_per_repeat))
+            run_steps(step, 0, settle)
+            elapsed, loss = run_steps(step, settle, number)
+            times.append(elapsed / number)
         assert np.isfinite(loss.item()), "training diverged: timings of nan arithmetic mean nothing"
-    return [statistics.median(s) for s in samples]
+    return [statistics.median(times) for times in samples]
 
 
 def run_workloads(repeats, seconds_per_repeat):
