@@ -359,14 +359,14 @@ def _backward_order(root):
         stack.extend((t, False) for t in tensor._node.inputs if t._node is not None and id(t) not in seen)
     return emitted[::-1]
 
-# %% ../book/01_tensor.ipynb #61b4d45e
+# %% ../book/01_tensor.ipynb #5db7a114
 def _fit_gradient(grad, tensor, node):
     "Undo broadcasting and dtype promotion in `grad`, then check it has exactly `tensor`'s shape."
-    grad = np.asarray(grad)
-    if grad.shape != tensor.shape:  # (most gradients already fit: skip the work)
-        grad = unbroadcast(grad, tensor.shape)
-    grad = grad.astype(tensor.dtype, copy=False)
-    if grad.shape != tensor.shape:
+    data = tensor.data
+    if type(grad) is np.ndarray and grad.shape == data.shape and grad.dtype == data.dtype:
+        return grad  # most gradients fit already
+    grad = unbroadcast(np.asarray(grad), data.shape).astype(data.dtype, copy=False)
+    if grad.shape != data.shape:
         raise RuntimeError(f"{node.name()} produced a gradient of shape {grad.shape} "
                            f"for an input of shape {tensor.shape}")
     return grad

@@ -180,7 +180,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         return _at_targets(np.where(kept, -spread(g) * w_y, 0), index, x.shape).reshape(input.shape)
     return record(_unbatched(result, input), (input,), (vjp,), "NllLossBackward0")
 
-# %% ../book/11_losses.ipynb #5d5df900
+# %% ../book/11_losses.ipynb #f018b1b7
 def _per_class(weight, ndim):
     "Per-class weights (C,) shaped (1, C, 1, ...) to broadcast along axis 1 of an (N, C, d1, ...) array."
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
@@ -201,9 +201,32 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     smoothing = max(label_smoothing, 0.0)  # torch ignores a negative label_smoothing
+    if _is_plain_classification(input, target, weight, ignore_index, smoothing, reduction):
+        return _cross_entropy_plain(input, target)
     if input.shape == target.shape:
         return _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, smoothing)
     return _cross_entropy_indices(input, target, weight, ignore_index, reduction, smoothing)
+
+
+def _is_plain_classification(input, target, weight, ignore_index, smoothing, reduction):
+    "The common case: (N, C) float logits, N valid int64 labels (none ignored), no weights or smoothing, the mean."
+    if weight is not None or ignore_index >= 0 or smoothing or reduction != "mean" or input.ndim != 2 or target.ndim != 1:
+        return False
+    y = target.data
+    return (y.dtype == np.int64 and _is_floating(input.dtype) and len(y) == input.shape[0] > 0
+            and 0 <= y.min() and y.max() < input.shape[1])
+
+
+def _cross_entropy_plain(input, target):
+    "The common case in a few lines: the mean of -log p[y], with gradient (softmax - onehot) / N."
+    log_p, rows, y = _log_softmax(input.data), np.arange(len(target.data)), target.data
+    result = np.asarray(-log_p[rows, y].mean())
+
+    def vjp(g):
+        grad = np.exp(log_p)
+        grad[rows, y] -= 1
+        return grad * (g / len(y))
+    return record(result, (input,), (vjp,), "CrossEntropyLossBackward0")
 
 
 def _cross_entropy_indices(input, target, weight, ignore_index, reduction, smoothing):
