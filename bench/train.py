@@ -10,16 +10,19 @@ All three candidates start from the same weights (drawn once with NumPy and copi
 see the same batches of random float32 data; before timing, one step of each is checked to give the
 same weights, so the benchmark compares the same computation. The NumPy candidate is the floor: the
 same arithmetic written out by hand, with no autograd bookkeeping at all. Runs are interleaved (one
-repeat of each candidate in turn) and the table reports the median time per step. NumPy's BLAS
-keeps its own thread count and torch is given the same one.
+repeat of each candidate in turn, each after a short untimed settling run) and the table reports the
+median time per step; each candidate then runs briefly alone, and a warning says when its interleaved
+time differs from that. NumPy's BLAS keeps its own thread count and torch is given the same one. The
+script also times the phases of a step on the small workloads and profiles nn on workload (a).
 
-    python bench/train.py            # about two minutes; writes results-train.json and profile-train.txt
-    python bench/train.py --quick    # a short run; prints the table, writes nothing
-    python bench/train.py --threads 1    # BLAS and torch on one thread (needs threadpoolctl)
+    python bench/train.py               # about three minutes; writes results-train.json, profile-train.txt
+    python bench/train.py --quick       # a short run; prints the tables, writes nothing
+    python bench/train.py --threads 1   # BLAS and torch on one thread (needs threadpoolctl)
 
 Nothing here is a test, and no test asserts a timing.
 """
 import argparse
+import collections
 import cProfile
 import io
 import json
@@ -39,6 +42,8 @@ import nn  # noqa: E402  (the checkout's nn)
 
 LR, MOMENTUM = 0.01, 0.9
 SETTLE_SECONDS = 0.15         # untimed steps before each timed repeat (see median_seconds)
+ALONE_REPEATS = 3             # repeats of each library alone, after the interleaved ones, as a check
+INTERFERENCE = 0.25           # warn when a library's interleaved time is this far from its time alone
 BATCHES_PER_WORKLOAD = 4      # distinct batches, used in turn
 WORKLOADS = [                 # (key, name, layer sizes, batch size)
     ("a", "digits MLP, batch 64", (64, 128, 10), 64),
@@ -46,6 +51,8 @@ WORKLOADS = [                 # (key, name, layer sizes, batch size)
     ("c", "MLP, batch 256", (64, 512, 512, 10), 256),
     ("d", "BLAS-bound MLP, batch 512", (1024, 2048, 2048, 10), 512),
 ]
+PHASES = ("zero_grad", "forward", "loss", "backward", "update")
+Trainer = collections.namedtuple("Trainer", ["step", "weights", "phased_step"])
 AIMS = {  # the project's targets, reported and never asserted: (text, largest nn/torch, largest nn/numpy)
     "a": ("nn faster than torch, within 2x of numpy", 1.0, 2.0),
     "b": ("nn faster than torch, within 2x of numpy", 1.0, 2.0),
@@ -125,7 +132,7 @@ def random_batches(sizes, batch_size, rng):
 
 # --- candidate 1 and 2: nn and torch, the same code ------------------------------------------------
 def library_trainer(lib, weights, batches):
-    "A function `step(i)` doing one training step of `lib` on batch i, and a function returning the weights."
+    "A Trainer: step(i) does one training step of `lib` on batch i; phased_step(i) also times its PHASES."
     layers = torch.nn if lib is torch else nn
     modules = []
     for W, _ in weights:
@@ -147,9 +154,23 @@ def library_trainer(lib, weights, batches):
         optimizer.step()
         return loss
 
+    def phased_step(i):
+        x, y = data[i % len(data)]
+        t0 = time.perf_counter()
+        optimizer.zero_grad()
+        t1 = time.perf_counter()
+        logits = model(x)
+        t2 = time.perf_counter()
+        loss = cross_entropy(logits, y)
+        t3 = time.perf_counter()
+        loss.backward()
+        t4 = time.perf_counter()
+        optimizer.step()
+        return np.diff([t0, t1, t2, t3, t4, time.perf_counter()])
+
     def current_weights():
         return [p.detach().numpy().copy() for p in model.parameters()]
-    return step, current_weights
+    return Trainer(step, current_weights, phased_step)
 
 
 # --- candidate 3: NumPy by hand, the floor ----------------------------------------------------------
@@ -200,7 +221,7 @@ def sgd_momentum(weights, grads, buffers):
 
 
 def numpy_trainer(weights, batches):
-    "Like library_trainer, for the hand-written NumPy step."
+    "Like library_trainer, for the hand-written NumPy step (which has no gradients to zero)."
     weights = [(W.copy(), b.copy()) for W, b in weights]
     buffers = [{} for _ in weights]
 
@@ -211,9 +232,21 @@ def numpy_trainer(weights, batches):
         sgd_momentum(weights, numpy_backward(weights, activations, grad), buffers)
         return loss
 
+    def phased_step(i):
+        x, y = batches[i % len(batches)]
+        t1 = time.perf_counter()
+        activations = numpy_forward(weights, x)
+        t2 = time.perf_counter()
+        loss, grad = softmax_cross_entropy(activations[-1], y)
+        t3 = time.perf_counter()
+        grads = numpy_backward(weights, activations, grad)
+        t4 = time.perf_counter()
+        sgd_momentum(weights, grads, buffers)
+        return np.diff([t1, t1, t2, t3, t4, time.perf_counter()])
+
     def current_weights():
         return [array.copy() for pair in weights for array in pair]
-    return step, current_weights
+    return Trainer(step, current_weights, phased_step)
 
 
 # --- timing ----------------------------------------------------------------------------------------
@@ -228,11 +261,11 @@ def make_trainers(sizes, batch_size, seed=0):
 
 def check_same_step(trainers):
     "After one step from the same weights, all three trainers must hold the same weights (float32 tolerance)."
-    losses = [step(0).item() for step, _ in trainers]
+    losses = [trainer.step(0).item() for trainer in trainers]
     np.testing.assert_allclose(losses, losses[0], rtol=1e-5)
-    reference = trainers[0][1]()
-    for _, current_weights in trainers[1:]:
-        for ours, theirs in zip(current_weights(), reference):
+    reference = trainers[0].weights()
+    for trainer in trainers[1:]:
+        for ours, theirs in zip(trainer.weights(), reference):
             np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
 
 
@@ -268,18 +301,59 @@ def median_seconds(steps, repeats, seconds_per_repeat):
     return [statistics.median(times) for times in samples]
 
 
+def median_phases(trainer, steps):
+    "Median microseconds of each of PHASES over `steps` steps, after settling (see median_seconds)."
+    settle_until = time.perf_counter() + SETTLE_SECONDS
+    i = 0
+    while time.perf_counter() < settle_until:
+        trainer.step(i)
+        i += 1
+    times = np.array([trainer.phased_step(i + k) for k in range(steps)])
+    return dict(zip(PHASES, np.round(np.median(times, axis=0) * 1e6, 1).tolist()))
+
+
+def run_phases(steps):
+    "Per-phase medians of torch, nn and numpy on the overhead-bound workloads (a) and (b)."
+    phases = []
+    for key, name, sizes, batch_size in WORKLOADS[:2]:
+        trainers = make_trainers(sizes, batch_size)
+        phases.append({"workload": key, **{lib: median_phases(trainer, steps)
+                                           for lib, trainer in zip(("torch", "nn", "numpy"), trainers)}})
+    return phases
+
+
+def phase_table(phases):
+    "Per-phase medians as a small text table."
+    lines = [f"{'':<10}" + "".join(f"{phase:>10}" for phase in PHASES)]
+    for entry in phases:
+        for lib in ("torch", "nn", "numpy"):
+            lines.append(f"({entry['workload']}) {lib:<6}" + "".join(f"{entry[lib][p]:>10.1f}" for p in PHASES))
+    return "\n".join(lines)
+
+
+def interference(interleaved, alone):
+    "Libraries whose interleaved median differs by more than INTERFERENCE from their time alone."
+    return [lib for lib, both, single in zip(("torch", "nn", "numpy"), interleaved, alone)
+            if abs(both / single - 1) > INTERFERENCE]
+
+
 def run_workloads(repeats, seconds_per_repeat):
     "Check and time every workload; one result dict per workload."
     results = []
     for key, name, sizes, batch_size in WORKLOADS:
         trainers = make_trainers(sizes, batch_size)
         check_same_step(trainers)
-        torch_s, nn_s, numpy_s = median_seconds([step for step, _ in trainers], repeats, seconds_per_repeat)
+        steps = [trainer.step for trainer in trainers]
+        torch_s, nn_s, numpy_s = median_seconds(steps, repeats, seconds_per_repeat)
+        alone = [median_seconds([step], ALONE_REPEATS, seconds_per_repeat)[0] for step in steps]
         aim, most_vs_torch, most_vs_numpy = AIMS[key]
         met = (most_vs_torch is None or nn_s / torch_s < most_vs_torch) and nn_s / numpy_s < most_vs_numpy
         results.append({"workload": key, "name": name, "layers": "-".join(map(str, sizes)),
-                        "batch": batch_size, "torch_us": torch_s * 1e6, "nn_us": nn_s * 1e6,
-                        "numpy_us": numpy_s * 1e6, "nn/torch": nn_s / torch_s, "nn/numpy": nn_s / numpy_s,
+                        "batch": batch_size, "torch_us": round(torch_s * 1e6, 1), "nn_us": round(nn_s * 1e6, 1),
+                        "numpy_us": round(numpy_s * 1e6, 1), "nn/torch": round(nn_s / torch_s, 3),
+                        "nn/numpy": round(nn_s / numpy_s, 3),
+                        "alone_us": {lib: round(s * 1e6, 1) for lib, s in zip(("torch", "nn", "numpy"), alone)},
+                        "interference": interference((torch_s, nn_s, numpy_s), alone),
                         "aim": aim, "aim_met": met})
         print(f"  ({key}) done", file=sys.stderr)
     return results
@@ -342,7 +416,7 @@ def short_name(filename, lineno, function):
 def profile_nn_step(steps=200, top=15):
     "Profile `steps` nn training steps on workload (a); a short text of the top functions by own time."
     _, _, sizes, batch_size = WORKLOADS[0]
-    step, _ = make_trainers(sizes, batch_size)[1]
+    step = make_trainers(sizes, batch_size)[1].step
     for i in range(20):
         step(i)                                     # warm up outside the profile
     profiler = cProfile.Profile()
@@ -383,22 +457,30 @@ def main():
     torch.set_num_threads(threads)
     repeats, seconds_per_repeat = (3, 0.02) if args.quick else (15, 0.1)
     settings = (f"float32; SGD(lr={LR}, momentum={MOMENTUM}); cross-entropy; median of {repeats} interleaved "
-                f"repeats per step")
+                f"repeats, each after {SETTLE_SECONDS} s of untimed steps")
     info = machine(threads, source)
     print(describe(info, settings), "\n")
     busy, start = busy_seconds(), time.perf_counter()
     results = run_workloads(repeats, seconds_per_repeat)
+    phases = run_phases(200 if args.quick else 2000)
     share = others_share(busy, busy_seconds(), time.perf_counter() - start)
     info["other_processes_cpu_share"] = None if share is None else round(share, 3)
     print(table(results))
+    for r in results:
+        if r["interference"]:
+            print(f"({r['workload']}) warning: {', '.join(r['interference'])} ran more than {INTERFERENCE:.0%} "
+                  f"slower or faster interleaved than alone ({r['alone_us']} us alone): the libraries' thread "
+                  "pools got in each other's way; rerun, or try --threads 1")
     if share is not None:
         print(f"\nOther processes used {100 * share:.0f}% of the machine's CPU time during the run"
               + (": a busy machine, the timings are unreliable (rerun when it is idle)." if share > 0.05 else "."))
     print("\nThe same step in each column; numpy is the hand-written floor without autograd.")
+    print("\nMedian microseconds per phase of a step (numpy has no gradients to zero):")
+    print(phase_table(phases))
     if args.quick:
         return
     with open(os.path.join(HERE, "results-train.json"), "w") as out:
-        json.dump({"machine": info, "settings": settings, "results": results}, out, indent=1)
+        json.dump({"machine": info, "settings": settings, "results": results, "phases": phases}, out, indent=1)
         out.write("\n")
     profile = profile_nn_step()
     with open(os.path.join(HERE, "profile-train.txt"), "w") as out:
