@@ -59,7 +59,7 @@ class enable_grad(_GradModeContext):
     "Context manager and decorator that turns recording back on (inside `no_grad`)."
     mode = True
 
-# %% ../book/01_tensor.ipynb #87a38762
+# %% ../book/01_tensor.ipynb #338b7654
 class Node:
     "One recorded operation: its input tensors and one vector-Jacobian product per input."
 
@@ -72,8 +72,10 @@ class Node:
 
     def release(self):
         "Drop the closures and the inputs, and with them the arrays kept for backward (if any were saved)."
-        if any(_saves_arrays(vjp) for vjp in self.vjps):
-            self.vjps, self.inputs = None, ()
+        for vjp in self.vjps:
+            if _saves_arrays(vjp):
+                self.vjps, self.inputs = None, ()
+                return
 
     @property
     def released(self):
@@ -86,8 +88,10 @@ class Node:
 
 def _saves_arrays(vjp):
     "True if the closure `vjp` captured an array or a tensor, something backward should free."
-    cells = getattr(vjp, "__closure__", None) or ()
-    return any(isinstance(cell.cell_contents, (np.ndarray, Tensor)) for cell in cells)
+    for cell in getattr(vjp, "__closure__", None) or ():
+        if isinstance(cell.cell_contents, (np.ndarray, Tensor)):
+            return True
+    return False
 
 # %% ../book/01_tensor.ipynb #87a7ad15
 _NUMERIC_KINDS = "biufc"  # bool, signed and unsigned int, float, complex
@@ -262,15 +266,18 @@ Tensor.retains_grad = property(lambda self: self._retains_grad, doc="True if ret
 Tensor.requires_grad_ = requires_grad_
 Tensor.retain_grad = retain_grad
 
-# %% ../book/01_tensor.ipynb #44e174d0
+# %% ../book/01_tensor.ipynb #05c23934
 def record(result, inputs, vjps, op_name):
     "Wrap an op's result array in a Tensor, recording a Node if grad mode is on and an input requires grad."
     origin = _AnomalyMode.enabled and _check_forward(result, op_name)
     out = Tensor._from_array(result)
-    if _GradMode.enabled and any(t._requires_grad for t in inputs):
-        out._node = Node(op_name, inputs, vjps)
-        out._node.origin = origin
-        out._requires_grad = True
+    if _GradMode.enabled:
+        for tensor in inputs:  # a plain loop: this line runs for every operation
+            if tensor._requires_grad:
+                out._node = Node(op_name, inputs, vjps)
+                out._node.origin = origin
+                out._requires_grad = True
+                break
     return out
 
 # %% ../book/01_tensor.ipynb #633e3058
