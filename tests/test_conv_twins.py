@@ -12,21 +12,13 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import nn
-from twin import arrays, names_shape, same, twin, twin_raises
+from twin import F, arrays, layers, names_shape, same, twin, twin_raises
 
 DTYPES = [np.float32, np.float64]
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")  # torch's note about its own speed
 deterministic = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 
 
-def F(lib):
-    "Where the library keeps conv2d and max_pool2d."
-    return torch.nn.functional if lib is torch else nn
-
-
-def layers(lib):
-    "Where the library keeps Conv2d and MaxPool2d."
-    return torch.nn if lib is torch else nn
 
 
 def conv(**config):

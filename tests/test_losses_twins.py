@@ -14,21 +14,14 @@ import torch.nn.functional
 from hypothesis import given, settings, strategies as st
 
 import nn
-from twin import arrays, same, twin, twin_raises
+from twin import F, arrays, same, twin, twin_raises
+from twin import layers as modules
 
 DTYPES = [np.float32, np.float64]
 REDUCTIONS = ["none", "mean", "sum"]
 deterministic = settings(max_examples=15, deadline=None, derandomize=True, database=None)
 
 
-def F(lib):
-    "Where `lib` keeps its functional losses."
-    return torch.nn.functional if lib is torch else nn
-
-
-def modules(lib):
-    "Where `lib` keeps its loss modules."
-    return torch.nn if lib is torch else nn
 
 
 rng = np.random.default_rng(0)

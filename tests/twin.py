@@ -25,6 +25,16 @@ LIBS = (torch, nn)
 
 
 # --- inputs ----------------------------------------------------------------------------------------
+def layers(lib):
+    "Where `lib` keeps its layers and losses: torch.nn, or nn itself."
+    return torch.nn if lib is torch else nn
+
+
+def F(lib):
+    "Where `lib` keeps its functional forms: torch.nn.functional or nn.functional."
+    return torch.nn.functional if lib is torch else nn.functional
+
+
 def arrays(*shapes, dtype=np.float64, seed=0):
     "One standard-normal NumPy array per shape, all different, and the same on every run."
     rng = np.random.default_rng(seed)
