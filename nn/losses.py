@@ -180,7 +180,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         return _at_targets(np.where(kept, -spread(g) * w_y, 0), index, x.shape).reshape(input.shape)
     return record(_unbatched(result, input), (input,), (vjp,), "NllLossBackward0")
 
-# %% ../book/11_losses.ipynb #f018b1b7
+# %% ../book/11_losses.ipynb #4a867c69
 def _per_class(weight, ndim):
     "Per-class weights (C,) shaped (1, C, 1, ...) to broadcast along axis 1 of an (N, C, d1, ...) array."
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
@@ -210,7 +210,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def _is_plain_classification(input, target, weight, ignore_index, smoothing, reduction):
     "The common case: (N, C) float logits, N valid int64 labels (none ignored), no weights or smoothing, the mean."
-    if weight is not None or ignore_index >= 0 or smoothing or reduction != "mean" or input.ndim != 2 or target.ndim != 1:
+    if weight is not None or ignore_index >= 0 or smoothing or reduction != "mean":
+        return False
+    if input.ndim != 2 or target.ndim != 1:
         return False
     y = target.data
     return (y.dtype == np.int64 and _is_floating(input.dtype) and len(y) == input.shape[0] > 0

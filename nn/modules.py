@@ -315,7 +315,7 @@ class Linear(Module):
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
-# %% ../book/10_modules.ipynb #e55a6c36
+# %% ../book/10_modules.ipynb #ee7349b5
 def _erf(x):
     "The error function, elementwise, to about 1e-15: Taylor series for |x| < 2.5, continued fraction beyond."
     x = np.asarray(x, dtype=np.float64)
@@ -406,7 +406,7 @@ class LogSoftmax(Softmax):
 
 
 class Identity(Module):
-    "Returns its input unchanged (a placeholder layer)."
+    "Returns its input unchanged (for a place in a model where a layer is optional)."
     def forward(self, input): return input
 
 
