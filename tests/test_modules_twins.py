@@ -16,20 +16,12 @@ import pytest
 import torch
 
 import nn
-from twin import arrays, assert_same, dtype_name, numpy, same, twin, twin_raises
+from twin import F as functional, arrays, assert_same, dtype_name, layers, numpy, same, twin, twin_raises
 
 DTYPES = [np.float32, np.float64]
 torch.set_num_threads(1)   # tiny tensors: torch's thread pool only costs time (a lot of it on a busy machine)
 
 
-def layers(lib):
-    "Where `lib` keeps its layers: torch.nn for torch, nn itself for nn."
-    return torch.nn if lib is torch else nn
-
-
-def functional(lib):
-    "Where `lib` keeps the functional forms of the layers: torch.nn.functional, or nn.modules."
-    return torch.nn.functional if lib is torch else nn.modules
 
 
 # --- a model with every kind of member ------------------------------------------------------------
