@@ -632,7 +632,7 @@ def _like(factory):
 
 zeros_like, ones_like, randn_like, rand_like = map(_like, (zeros, ones, randn, rand))
 
-# %% ../book/01_tensor.ipynb #24920fd1
+# %% ../book/01_tensor.ipynb #53d1ba39
 class GraphPicture:
     "An SVG drawing of a computation graph; Jupyter and the book display it."
 
@@ -647,18 +647,10 @@ class GraphPicture:
 
 
 def _graph_tensors(root):
-    "Every tensor the graph behind `root` reaches, inputs before the tensors made from them (no recursion)."
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-        elif id(tensor) not in seen:
-            seen.add(id(tensor))
-            stack.append((tensor, True))
-            inputs = tensor._node.inputs if tensor._node is not None else ()
-            stack.extend((t, False) for t in reversed(inputs) if id(t) not in seen)
-    return order
+    "Every tensor the graph behind `root` reaches, inputs before the tensors made from them."
+    made = _backward_order(root)[::-1] if root._node is not None else [root]
+    leaves = {id(t): t for tensor in made if tensor._node is not None for t in tensor._node.inputs if t._node is None}
+    return list(leaves.values()) + made
 
 
 def _tensor_label(tensor, names):

@@ -29,7 +29,7 @@ class Parameter(Tensor):
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
 
-# %% ../book/10_modules.ipynb #d334afb3
+# %% ../book/10_modules.ipynb #114bd772
 class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     "What load_state_dict(strict=False) could not match: (missing_keys, unexpected_keys)."
 
@@ -150,20 +150,19 @@ class Module:
         "The direct child modules."
         return (child for _, child in self.named_children())
 
-    def _named_members(self, registry, recurse):
+    def _named_members(self, registry, prefix, recurse):
         "(dotted name, tensor) from one registry of this module (and, if recurse, of all below), each once."
         seen = set()
-        owners = self.named_modules() if recurse else [("", self)]
-        for prefix, module in owners:
+        owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for path, module in owners:
             for name, tensor in getattr(module, registry).items():
                 if tensor is not None and id(tensor) not in seen:
                     seen.add(id(tensor))
-                    yield (f"{prefix}.{name}" if prefix else name), tensor
+                    yield (f"{path}.{name}" if path else name), tensor
 
     def named_parameters(self, prefix="", recurse=True):
         "(dotted name, parameter) for every parameter, shared ones once, in registration order."
-        for name, param in self._named_members("_parameters", recurse):
-            yield (f"{prefix}.{name}" if prefix else name), param
+        return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse=True):
         "Every parameter of this module and the modules below it."
@@ -171,8 +170,7 @@ class Module:
 
     def named_buffers(self, prefix="", recurse=True):
         "(dotted name, buffer) for every buffer."
-        for name, buffer in self._named_members("_buffers", recurse):
-            yield (f"{prefix}.{name}" if prefix else name), buffer
+        return self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse=True):
         "Every buffer of this module and the modules below it."

@@ -134,7 +134,7 @@ def _require(valid, message):
     if not valid:
         raise ValueError(message)
 
-# %% ../book/14_optim.ipynb #0169b566
+# %% ../book/14_optim.ipynb #6b6a47ea
 class SGD(Optimizer):
     "Stochastic gradient descent, optionally with momentum, dampening, Nesterov momentum and weight decay."
 
@@ -151,27 +151,24 @@ class SGD(Optimizer):
     def step(self, closure=None):
         "One step for every parameter that has a gradient; returns the closure's loss, if a closure is given."
         loss = _evaluate(closure)
-        for group in self.param_groups:
+        for group, param in self._params_with_grad():
             lr, momentum, dampening, decay = (float(group[k]) for k in ("lr", "momentum", "dampening", "weight_decay"))
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                theta, g = param.data, param.grad.data
-                if group["maximize"]:
-                    g = -g
-                if decay != 0:
-                    g = g + decay * theta                     # the gradient of the penalty (λ/2)‖θ‖²
-                if momentum != 0:
-                    state = self.state[param]
-                    if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = Tensor(g)  # a copy: b₁ = g₁, no dampening
-                    else:
-                        buffer = state["momentum_buffer"].data
-                        buffer *= momentum
-                        buffer += (1 - dampening) * g
+            theta, g = param.data, param.grad.data
+            if group["maximize"]:
+                g = -g
+            if decay != 0:
+                g = g + decay * theta                     # the gradient of the penalty (λ/2)‖θ‖²
+            if momentum != 0:
+                state = self.state[param]
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = Tensor(g)  # a copy: b₁ = g₁, no dampening
+                else:
                     buffer = state["momentum_buffer"].data
-                    g = g + momentum * buffer if group["nesterov"] else buffer
-                theta -= lr * g
+                    buffer *= momentum
+                    buffer += (1 - dampening) * g
+                buffer = state["momentum_buffer"].data
+                g = g + momentum * buffer if group["nesterov"] else buffer
+            theta -= lr * g
         return loss
 
 # %% ../book/14_optim.ipynb #3c163772
