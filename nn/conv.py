@@ -4,6 +4,7 @@
 __all__ = ['conv2d', 'max_pool2d', 'Conv2d', 'MaxPool2d']
 
 # %% ../book/12_conv.ipynb #7c83a96a
+import collections
 import math
 
 import numpy as np
@@ -12,7 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from . import init
 from .engine import Tensor, record
 from .modules import Module, Parameter
-from .shapes import _is_int
+from .shapes import _is_int, _scatter
 
 # %% ../book/12_conv.ipynb #d407b4d8
 def _span(kernel, dilation):
@@ -145,17 +146,70 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     pads = _conv_padding(padding, weight.shape[2:], stride, dilation)
     _check_conv_shapes(input, weight, bias, groups, pads, dilation)
 
-    padded = np.pad(input.data, ((0, 0), (0, 0), *pads))
-    windows = _windows(padded, weight.shape[2:], stride, dilation)
-    w = weight.data
-    y = _conv_forward(windows, w, groups)
+    geometry = _Geometry(pads, stride, dilation, groups, input.shape[2:], weight.shape[2:])
+    y = _convolve(input.data, weight.data, geometry)
     if bias is not None:
         y += bias.data[:, None, None]
-    vjps = (lambda g: _conv_input_grad(g, w, groups, padded.shape, pads, stride, dilation),
-            lambda g: _conv_weight_grad(g, windows, groups),
-            lambda g: g.sum(axis=(0, 2, 3)))
+    vjps = (lambda g, y, x, w, *b: _convolve_transposed(g, w, geometry),
+            lambda g, y, x, w, *b: _kernel_gradient(g, x, geometry),
+            lambda g, *_: np.sum(g, axis=(0, 2, 3)))
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return record(y, inputs, vjps[:len(inputs)], "ConvolutionBackward0")
+
+
+# How a convolution reads its input: the padding, stride, dilation, groups and the sizes
+# (H, W) of the input and (kH, kW) of the kernel.
+_Geometry = collections.namedtuple("_Geometry", "pads stride dilation groups size kernel")
+
+
+def _padded(x, geometry):
+    "x with its zeros added around H and W."
+    return np.pad(x, ((0, 0), (0, 0), *geometry.pads))
+
+
+def _padded_shape(batch, channels, geometry):
+    "The shape (N, C, H + pads, W + pads) of the padded input."
+    return (batch, channels) + tuple(n + sum(pad) for n, pad in zip(geometry.size, geometry.pads))
+
+
+# The three bilinear maps of a convolution, C(x, w), C_x^T(g, w) (the gradient of the input)
+# and C_w^T(g, x) (the kernel's), are each other's vector-Jacobian products: with
+# <C(x, w), g> = B(x, w, g), each is a partial derivative of the same trilinear form B.
+# On tensors each is recorded with the other two as its vjps; on arrays it computes.
+
+def _convolve(x, w, geometry):
+    "C(x, w): the convolution of (N, C_in, H, W) input x with kernel w (no bias)."
+    if isinstance(x, Tensor):
+        return record(_convolve(x.data, w.data, geometry), (x, w),
+                      (lambda h, y, x, w: _convolve_transposed(h, w, geometry),
+                       lambda h, y, x, w: _kernel_gradient(h, x, geometry)),
+                      "ConvolutionBackward0")
+    windows = _windows(_padded(x, geometry), w.shape[2:], geometry.stride, geometry.dilation)
+    return _conv_forward(windows, w, geometry.groups)
+
+
+def _convolve_transposed(g, w, geometry):
+    "C_x^T(g, w): the input's gradient, each window's ȳ·w added back where it was read."
+    if isinstance(g, Tensor):
+        return record(_convolve_transposed(g.data, w.data, geometry), (g, w),
+                      (lambda h, out, g, w: _convolve(h, w, geometry),
+                       lambda h, out, g, w: _kernel_gradient(g, h, geometry)),
+                      "ConvolutionBackwardBackward0")
+    shape = _padded_shape(g.shape[0], w.shape[1] * geometry.groups, geometry)
+    return _conv_input_grad(g, w, geometry.groups, shape, geometry.pads, geometry.stride,
+                            geometry.dilation)
+
+
+def _kernel_gradient(g, x, geometry):
+    "C_w^T(g, x): the kernel's gradient, ȳ against every window of x."
+    if isinstance(g, Tensor):
+        return record(_kernel_gradient(g.data, x.data, geometry), (g, x),
+                      (lambda h, out, g, x: _convolve(x, h, geometry),
+                       lambda h, out, g, x: _convolve_transposed(g, h, geometry)),
+                      "ConvolutionBackwardBackward1")
+    windows = _windows(_padded(x, geometry), geometry.kernel, geometry.stride, geometry.dilation)
+    return _conv_weight_grad(g, windows, geometry.groups)
+
 
 # %% ../book/12_conv.ipynb #80c7549b
 def _lowest(dtype):
@@ -232,12 +286,12 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     positions = np.pad(np.arange(H * W).reshape(H, W), pads, constant_values=-1)
     values, indices = _max_scan(padded, positions, kernel, stride, dilation, size)
 
-    def vjp(g):
-        grad = np.zeros(math.prod(shape), dtype=g.dtype)
-        planes = np.arange(math.prod(shape[:-2])).reshape(shape[:-2] + (1, 1)) * (H * W)
-        read = indices >= 0  # (a dilated window can hold only padding; it sends its gradient nowhere)
-        np.add.at(grad, (planes + indices)[read], g[read])  # overlapping windows can share a winner
-        return grad.reshape(shape)
+    planes = np.arange(math.prod(shape[:-2])).reshape(shape[:-2] + (1, 1)) * (H * W)
+    read = indices >= 0  # (a dilated window can hold only padding; it sends its gradient nowhere)
+    winners = (planes + indices)[read]  # flat positions; overlapping windows can share a winner
+
+    def vjp(g, *_):
+        return _scatter(g[read], (winners,), (math.prod(shape),)).reshape(shape)
     output = record(values, (input,), (vjp,), "MaxPool2DWithIndicesBackward0")
     return (output, Tensor._from_array(indices)) if return_indices else output
 

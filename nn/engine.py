@@ -71,27 +71,25 @@ class Node:
         return self.op_name
 
     def release(self):
-        "Drop the closures and the inputs, and with them the arrays kept for backward (if any were saved)."
-        for vjp in self.vjps:
-            if _saves_arrays(vjp):
-                self.vjps, self.inputs = None, ()
-                return
+        "Drop the vjps and the inputs if they hold saved values (else keep them, as torch)."
+        if any(_saves_values(vjp) for vjp in self.vjps):
+            self.vjps, self.inputs = None, ()
 
     @property
     def released(self):
-        "True once backward has freed this node's saved arrays."
+        "True once backward has freed the values this node saved."
         return self.vjps is None
 
     def __repr__(self):
         return f"<{self.op_name}>"
 
 
-def _saves_arrays(vjp):
-    "True if the closure `vjp` captured an array or a tensor, something backward should free."
-    for cell in getattr(vjp, "__closure__", None) or ():
-        if isinstance(cell.cell_contents, (np.ndarray, Tensor)):
-            return True
-    return False
+def _saves_values(vjp):
+    "True if `vjp` reads the output or inputs (takes more than `g`) or captured an array."
+    captured = (cell.cell_contents for cell in vjp.__closure__ or ())
+    return vjp.__code__.co_argcount > 1 or any(
+        isinstance(value, (np.ndarray, Tensor)) for value in captured)
+
 
 # %% ../book/01_tensor.ipynb #87a7ad15
 _NUMERIC_KINDS = "biufc"  # bool, signed and unsigned int, float, complex
@@ -120,7 +118,6 @@ class Tensor:
     _grad = None            # accumulated gradient (a Tensor), or None
     _requires_grad = False
     _retains_grad = False
-    __array_ufunc__ = None  # makes `ndarray + Tensor` defer to Tensor.__radd__
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self.data = _as_array(data, dtype)
@@ -327,21 +324,22 @@ def _check_forward(result, op_name):
 
 def _check_backward(grad, node, index):
     "Raise if the gradient a node computed for its input `index` holds nan or inf."
-    problem = _non_finite(grad)
+    problem = _non_finite(np.asarray(grad))
     if problem:
         raise RuntimeError(f"Function '{node.name()}' returned {problem} values in its gradient for input "
                            f"{index}; the operation was recorded in {node.origin}")
 
 # %% ../book/01_tensor.ipynb #29f12b55
 def unbroadcast(grad, shape):
-    "Sum `grad` down to `shape`: over the leading axes broadcasting added, then over stretched size-1 axes."
+    "Sum `grad` down to `shape`: over the axes broadcasting added, then over stretched 1s."
     extra = grad.ndim - len(shape)
     if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
+        grad = np.sum(grad, axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+        grad = np.sum(grad, axis=stretched, keepdims=True)
     return grad
+
 
 # %% ../book/01_tensor.ipynb #23d10a98
 _FREED_GRAPH = ("Trying to backward through the graph a second time (or directly access saved tensors "
@@ -368,52 +366,80 @@ def _backward_order(root):
 
 # %% ../book/01_tensor.ipynb #5db7a114
 def _fit_gradient(grad, tensor, node):
-    "Undo broadcasting and dtype promotion in `grad`, then check it has exactly `tensor`'s shape."
-    data = tensor.data
-    if type(grad) is np.ndarray and grad.shape == data.shape and grad.dtype == data.dtype:
+    "Undo broadcasting and dtype promotion in `grad`; check it has exactly `tensor`'s shape."
+    shape, dtype = tensor.shape, tensor.dtype
+    if type(grad) is np.ndarray and grad.shape == shape and grad.dtype == dtype:
         return grad  # most gradients fit already
-    grad = unbroadcast(np.asarray(grad), data.shape).astype(data.dtype, copy=False)
-    if grad.shape != data.shape:
+    grad = unbroadcast(grad, shape)
+    if isinstance(grad, Tensor):
+        grad = grad if grad.dtype == dtype else _cast(grad, dtype)
+    else:  # (a 0-d result of NumPy is a NumPy scalar)
+        grad = np.asarray(grad).astype(dtype, copy=False)
+    if grad.shape != shape:
         raise RuntimeError(f"{node.name()} produced a gradient of shape {grad.shape} "
                            f"for an input of shape {tensor.shape}")
     return grad
 
 
+def _cast(input, dtype):
+    "`input` converted to `dtype`, recorded: the gradient is converted back."
+    return record(input.data.astype(dtype), (input,), (lambda g, *_: g,), "ToCopyBackward0")
+
+
 def _accumulate_grad(tensor, grad):
-    "Add `grad` into `tensor.grad`: a copy the first time (grad arrays may be shared), in place after."
+    "Add `grad` into `tensor.grad`: a copy the first time, in place after (out of place in a graph)."
     if tensor._grad is None:
-        tensor._grad = Tensor._from_array(np.array(grad, dtype=tensor.dtype))
+        tensor._grad = grad if isinstance(grad, Tensor) else Tensor._from_array(
+            np.array(grad, dtype=tensor.dtype))
+    elif isinstance(grad, Tensor) or tensor._grad._node is not None:
+        tensor._grad = tensor._grad + grad  # a gradient in a graph is never changed in place
     else:
         tensor._grad.data += grad
 
+
 # %% ../book/01_tensor.ipynb #c3e3fc0e
-def _seed_gradient(tensor, gradient):
+def _seed_gradient(tensor, gradient, create_graph=False):
     "The gradient backward starts from: ones for a one-element tensor, else `gradient`, checked."
     if not tensor._requires_grad:
         raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
     if gradient is None:
         if tensor.numel() != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but the tensor "
-                               f"has shape {tensor.shape}: pass backward(gradient=...)")
-        return np.ones_like(tensor.data)
-    gradient = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but the "
+                               f"tensor has shape {tensor.shape}: pass backward(gradient=...)")
+        gradient = np.ones_like(tensor.data)
+    if not isinstance(gradient, Tensor):
+        gradient = np.asarray(gradient)
     if gradient.shape != tensor.shape:
         raise RuntimeError(f"Mismatch in shape: gradient has a shape of {gradient.shape} "
                            f"and output has a shape of {tensor.shape}")
-    return gradient.astype(tensor.dtype, copy=False)
+    if not create_graph:
+        gradient = gradient.data if isinstance(gradient, Tensor) else gradient
+        return gradient.astype(tensor.dtype, copy=False)
+    if not isinstance(gradient, Tensor):  # with create_graph the gradient is a tensor, and may
+        gradient = Tensor._from_array(gradient)  # itself be part of a graph
+    return gradient if gradient.dtype == tensor.dtype else _cast(gradient, tensor.dtype)
 
 
-def _propagate(root, seed, retain_graph):
-    "Walk the graph from root, yielding (tensor, gradient): each non-leaf once with its total, each leaf per use."
+def _values(tensor, create_graph):
+    "What a vjp reads after `g`: the output and the inputs, in the dtype the op computed in."
+    dtype, inputs = tensor.dtype, tensor._node.inputs
+    if create_graph:
+        return (tensor, *[x if x.dtype == dtype else _cast(x, dtype) for x in inputs])
+    return (tensor.data, *[x.data if x.dtype == dtype else x.data.astype(dtype) for x in inputs])
+
+
+def _propagate(root, seed, retain_graph, create_graph=False):
+    "Walk back from root, yielding (tensor, gradient): non-leaves once, leaves per use."
     grads = {id(root): seed}
     for tensor in _backward_order(root):
         grad = grads.pop(id(tensor))
         yield tensor, grad
         node = tensor._node
+        values = _values(tensor, create_graph)
         for index, (input, vjp) in enumerate(zip(node.inputs, node.vjps)):
             if not input._requires_grad:
                 continue
-            input_grad = _fit_gradient(vjp(grad), input, node)
+            input_grad = _fit_gradient(vjp(grad, *values), input, node)
             if _AnomalyMode.enabled:
                 _check_backward(input_grad, node, index)
             if input._node is None:
@@ -426,18 +452,66 @@ def _propagate(root, seed, retain_graph):
             node.release()
 
 
-def backward(self, gradient=None, retain_graph=None):
+def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
     "Accumulate the gradient of this tensor into `.grad` of every leaf it was computed from."
-    seed = _seed_gradient(self, gradient)
+    seed = _seed_gradient(self, gradient, create_graph)
+    retain_graph = create_graph if retain_graph is None else retain_graph
     if self._node is None:
         return _accumulate_grad(self, seed)
-    with np.errstate(all="ignore"):  # inf and nan in gradients are results to report, not warnings (as in torch)
-        for tensor, grad in _propagate(self, seed, retain_graph):
-            if tensor._node is None or tensor._retains_grad:
+    wanted = None if inputs is None else {id(t) for t in _tensors(inputs)}
+    # Only a backward that makes a graph records; inf and nan in gradients are results to
+    # report, not warnings (as in torch).
+    with (enable_grad() if create_graph else no_grad()), np.errstate(all="ignore"):
+        for tensor, grad in _propagate(self, seed, retain_graph, create_graph):
+            keep = tensor._node is None or tensor._retains_grad
+            if keep if wanted is None else id(tensor) in wanted:
                 _accumulate_grad(tensor, grad)
 
 
+def _tensors(tensors):
+    "One tensor or a sequence of them, as a tuple."
+    return (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+
+
 Tensor.backward = backward
+
+
+# %% ../book/01_tensor.ipynb #13f29219
+_NUMPY_TWINS = {}  # a NumPy function -> the nn operation that computes it on tensors
+
+
+def _numpy_twins(twins):
+    "Register nn operations as what NumPy's functions do when handed a tensor."
+    _NUMPY_TWINS.update(twins)
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    "NumPy's ufuncs on tensors (`np.exp(t)`, `ndarray * t`): the twin operation, recorded."
+    twin = _NUMPY_TWINS.get(ufunc)
+    if method != "__call__" or kwargs or twin is None:
+        return NotImplemented  # NumPy then raises its TypeError
+    return twin(*inputs)
+
+
+def _as_arrays(value):
+    "`value` with every Tensor in it (also in lists and tuples) replaced by its array."
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(map(_as_arrays, value))
+    return value
+
+
+def _array_function(self, function, types, args, kwargs):
+    "NumPy's other functions on tensors: the twin if there is one, else NumPy on the arrays."
+    twin = _NUMPY_TWINS.get(function)
+    if twin is not None:
+        return twin(*args, **kwargs)
+    return function(*_as_arrays(args), **{k: _as_arrays(v) for k, v in kwargs.items()})
+
+
+Tensor.__array_ufunc__, Tensor.__array_function__ = _array_ufunc, _array_function
+
 
 # %% ../book/01_tensor.ipynb #c2e0b555
 _CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: np.dtype(np.float32), 3: np.dtype(np.complex64)}
@@ -499,13 +573,14 @@ def operands(*values):
 def add(input, other):
     "Elementwise `input + other`, with broadcasting."
     (a, b), (x, y) = operands(input, other)
-    return record(x + y, (a, b), (lambda g: g, lambda g: g), "AddBackward0")
+    return record(x + y, (a, b), (lambda g, *_: g, lambda g, *_: g), "AddBackward0")
 
 
 def mul(input, other):
     "Elementwise `input * other`, with broadcasting."
     (a, b), (x, y) = operands(input, other)
-    return record(x * y, (a, b), (lambda g: g * y, lambda g: g * x), "MulBackward0")
+    vjps = (lambda g, z, x, y: g * y), (lambda g, z, x, y: g * x)
+    return record(x * y, (a, b), vjps, "MulBackward0")
 
 
 def normalize_dims(dim, ndim):
@@ -526,11 +601,22 @@ def sum(input, dim=None, keepdim=False):
     result = input.data.sum(axis=axes, keepdims=keepdim)
     if not _is_floating(result.dtype) and result.dtype != np.int64:
         result = result.astype(np.int64)  # torch sums bools and small ints as int64
-    shape = input.shape
+    shape, kept = input.shape, _kept_shape(input.shape, axes)
 
-    def vjp(g):
-        return np.broadcast_to(g if keepdim else np.expand_dims(g, axes), shape)
-    return record(np.asarray(result), (input,), (vjp,), "SumBackward0" if dim is None else "SumBackward1")
+    def vjp(g, *_):  # each summed element has slope 1: copy g back along the summed axes
+        return np.broadcast_to(g.reshape(kept), shape)
+    name = "SumBackward0" if dim is None else "SumBackward1"
+    return record(np.asarray(result), (input,), (vjp,), name)
+
+
+def _kept_shape(shape, axes):
+    "`shape` with the `axes` a reduction removed put back as size 1 (what keepdim=True gives)."
+    return tuple(1 if axis in axes else size for axis, size in enumerate(shape))
+
+
+def _sum_twin(a, axis=None, keepdims=False):
+    "`np.sum` for tensors (NumPy sums nothing over `axis=()`, torch everything)."
+    return a if axis == () else sum(a, axis, keepdims)
 
 
 def _is_operand(value):
@@ -550,6 +636,7 @@ def binary_operator(op, reflected=False):
 Tensor.__add__, Tensor.__radd__ = binary_operator(add), binary_operator(add, reflected=True)
 Tensor.__mul__, Tensor.__rmul__ = binary_operator(mul), binary_operator(mul, reflected=True)
 Tensor.add, Tensor.mul, Tensor.sum = add, mul, sum
+_numpy_twins({np.add: add, np.multiply: mul, np.sum: _sum_twin})
 
 # %% ../book/01_tensor.ipynb #5980f600
 def tensor(data, dtype=None, requires_grad=False):

@@ -10,8 +10,10 @@ import warnings
 import numpy as np
 
 from .dot import _check_tensors
-from .engine import _is_floating, broadcast_shapes, is_grad_enabled, operands, record, result_type, unbroadcast
-from .functions import _max_kept, _sigmoid
+from .engine import Tensor, _is_floating, broadcast_shapes, is_grad_enabled, operands, record
+from .engine import result_type, unbroadcast
+from .functions import _along_axis, _max_kept, _sigmoid, log_softmax
+from .shapes import _scatter
 from .modules import Module
 
 # %% ../book/11_losses.ipynb #8295b47e
@@ -40,13 +42,15 @@ def _reduction_mode(reduction, size_average=None, reduce=None):
 def _reduce(losses, reduction, divisor):
     "The reduced losses, and the function that spreads the result's gradient back over the losses."
     if reduction == "none":
-        return losses, lambda g: np.reshape(g, losses.shape)
+        return losses, lambda g, over=None: g.reshape(losses.shape)
     divisor = divisor if reduction == "mean" else 1
     with np.errstate(invalid="ignore", divide="ignore"):  # a mean over nothing is nan, as in torch
         result = np.asarray(losses.sum() / divisor, dtype=losses.dtype)
 
-    def spread(g):
-        return np.broadcast_to(g / divisor if divisor else np.zeros_like(g), losses.shape)
+    def spread(g, over=divisor):  # `over`: the divisor again, as a tensor when it has a gradient
+        if reduction == "sum":
+            over = 1
+        return np.broadcast_to(g / over if divisor else np.zeros(np.shape(g)), losses.shape)
     return result, spread
 
 
@@ -73,7 +77,8 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     _check_floating("mse_loss", x.dtype)
     d = x - y
     result, spread = _reduce(d * d, reduction, d.size)
-    return record(result, tensors, (lambda g: 2 * spread(g) * d, lambda g: -2 * spread(g) * d), "MseLossBackward0")
+    vjps = (lambda g, L, x, y: 2 * spread(g) * (x - y)), (lambda g, L, x, y: -2 * spread(g) * (x - y))
+    return record(result, tensors, vjps, "MseLossBackward0")
 
 
 def _weighted_mse_loss(input, target, weight, reduction):
@@ -83,14 +88,19 @@ def _weighted_mse_loss(input, target, weight, reduction):
     d = x - y
     result, spread = _reduce(w * d * d, reduction, w.sum())
 
-    def weight_vjp(g):
-        grad = unbroadcast(spread(g) * d * d, w.shape)
+    def input_vjp(g, L, x, y, w):
+        return 2 * spread(g, np.sum(w)) * w * (x - y)
+
+    def target_vjp(g, L, x, y, w):
+        return -2 * spread(g, np.sum(w)) * w * (x - y)
+
+    def weight_vjp(g, L, x, y, w):
+        grad = unbroadcast(spread(g, np.sum(w)) * (x - y) * (x - y), w.shape)
         if reduction == "mean":  # the weights are in the denominator too: (d^2 - L) / sum(w)
             with np.errstate(invalid="ignore", divide="ignore"):
-                grad = grad - g * result / w.sum()
+                grad = grad - g * L / np.sum(w)
         return grad
-    return record(result, tensors, (lambda g: 2 * spread(g) * w * d, lambda g: -2 * spread(g) * w * d, weight_vjp),
-                  "MseLossBackward0")
+    return record(result, tensors, (input_vjp, target_vjp, weight_vjp), "MseLossBackward0")
 
 # %% ../book/11_losses.ipynb #40c227d8
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
@@ -145,10 +155,8 @@ def _unbatched(result, input):
 
 
 def _at_targets(values, index, shape):
-    "Zeros of `shape` (N, C, d1, ...) with `values` (N, d1, ...) placed at each sample's target class."
-    out = np.zeros(shape, dtype=values.dtype)
-    np.put_along_axis(out, index, values[:, None], axis=1)
-    return out
+    "Zeros of `shape` (N, C, d1, ...) with `values` (N, d1, ...) at each sample's target class."
+    return _scatter(values[:, None], _along_axis(index, 1), shape, unique=True)
 
 
 def _class_index_arrays(name, input, target, weight, ignore_index):
@@ -176,7 +184,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     losses = np.where(kept, -w_y * picked, 0)
     result, spread = _reduce(losses, reduction, w_y.sum())
 
-    def vjp(g):
+    def vjp(g, *_):
         return _at_targets(np.where(kept, -spread(g) * w_y, 0), index, x.shape).reshape(input.shape)
     return record(_unbatched(result, input), (input,), (vjp,), "NllLossBackward0")
 
@@ -187,7 +195,9 @@ def _per_class(weight, ndim):
 
 
 def _log_softmax(x):
-    "log(softmax(x)) along axis 1, as (x - max) - log(sum(exp(x - max))): finite for any finite logits."
+    "log(softmax(x)) along axis 1, finite for any finite logits; on a tensor, `log_softmax`."
+    if isinstance(x, Tensor):
+        return log_softmax(x, 1)
     with np.errstate(invalid="ignore"):  # rows with inf give nan, as in torch
         shifted = x - _max_kept(x, (1,))
         return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -223,11 +233,11 @@ def _cross_entropy_plain(input, target):
     "The common case in a few lines: the mean of -log p[y], with gradient (softmax - onehot) / N."
     log_p, rows, y = _log_softmax(input.data), np.arange(len(target.data)), target.data
     result = np.asarray(-log_p[rows, y].mean())
+    one_hot = np.zeros_like(log_p)
+    one_hot[rows, y] = 1
 
-    def vjp(g):
-        grad = np.exp(log_p)
-        grad[rows, y] -= 1
-        return grad * (g / len(y))
+    def vjp(g, L, x):
+        return (np.exp(_log_softmax(x)) - one_hot) * (g / len(y))
     return record(result, (input,), (vjp,), "CrossEntropyLossBackward0")
 
 
@@ -242,9 +252,10 @@ def _cross_entropy_indices(input, target, weight, ignore_index, reduction, smoot
     result, spread = _reduce(np.where(kept, losses, 0), reduction, w_y.sum())
     a_sum = np.where(kept, (1 - smoothing) * w_y + smoothing / n_classes * w.sum(), 0)
 
-    def vjp(g):
+    def vjp(g, L, input):
         g = np.where(kept, spread(g), 0)  # ignored samples receive no gradient
-        grad = (g * a_sum)[:, None] * np.exp(log_p) - _at_targets((1 - smoothing) * g * w_y, index, x.shape)
+        p = np.exp(_log_softmax(_as_batch(input)))
+        grad = (g * a_sum)[:, None] * p - _at_targets((1 - smoothing) * g * w_y, index, x.shape)
         if smoothing:
             grad = grad - smoothing / n_classes * g[:, None] * w_c
         return grad.reshape(input.shape)
@@ -266,21 +277,33 @@ def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
     x, t = (_as_batch(v.data).astype(dtype, copy=False) for v in (input, target))
     w_c = _per_class(w.astype(dtype, copy=False), x.ndim)
     log_p = _log_softmax(x)
-    q = (1 - smoothing) * t + smoothing / n_classes if smoothing else t
-    a = w_c * q
+
+    def soft_targets(target, weight):
+        "a = w q: the class weights times the (smoothed) target probabilities q."
+        q = _as_batch(target)
+        q = (1 - smoothing) * q + smoothing / n_classes if smoothing else q
+        return _per_class(weight[0] if weight else w, x.ndim) * q, q
+    a, _ = soft_targets(t, (w.astype(dtype, copy=False),))
     result, spread = _reduce(-(a * log_p).sum(axis=1), reduction, x.size // max(n_classes, 1))
 
-    def input_vjp(g):
+    def input_vjp(g, L, input, target, *weight):
+        a, _ = soft_targets(target, weight)
+        p = np.exp(_log_softmax(_as_batch(input)))
         g = spread(g)[:, None]
-        return (g * (a.sum(axis=1, keepdims=True) * np.exp(log_p) - a)).reshape(input.shape)
+        return (g * (np.sum(a, axis=1, keepdims=True) * p - a)).reshape(input.shape)
 
-    def target_vjp(g):
+    def target_vjp(g, L, input, target, *weight):
+        w_c = _per_class(weight[0] if weight else w, x.ndim)
+        log_p = _log_softmax(_as_batch(input))
         return (-(1 - smoothing) * spread(g)[:, None] * w_c * log_p).reshape(target.shape)
 
-    def weight_vjp(g):
-        return -(spread(g)[:, None] * q * log_p).sum(axis=tuple(i for i in range(x.ndim) if i != 1))
+    def weight_vjp(g, L, input, target, weight):
+        _, q = soft_targets(target, (weight,))
+        log_p = _log_softmax(_as_batch(input))
+        return -np.sum(spread(g)[:, None] * q * log_p, axis=tuple(i for i in range(x.ndim) if i != 1))
     inputs = (input, target) if weight is None else (input, target, weight)
-    return record(_unbatched(result, input), inputs, (input_vjp, target_vjp, weight_vjp), "CrossEntropyLossBackward0")
+    return record(_unbatched(result, input), inputs, (input_vjp, target_vjp, weight_vjp),
+                  "CrossEntropyLossBackward0")
 
 # %% ../book/11_losses.ipynb #dd044fcf
 def _log_sigmoid(x):
@@ -322,12 +345,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     losses = w * ((1 - y) * x - c * log_sigmoid)
     result, spread = _reduce(losses.astype(target.dtype), reduction, losses.size)
 
-    def input_vjp(g):
-        return spread(g) * w * (c * _sigmoid(x) - p_w * y)
+    def input_vjp(g, L, x, y):  # with c = 1 + (p_w - 1) y
+        return spread(g) * w * ((1 + (p_w - 1) * y) * _sigmoid(x) - p_w * y)
 
-    def target_vjp(g):
-        return spread(g) * w * (-x - (p_w - 1) * log_sigmoid)
-    return record(result, (input, target), (input_vjp, target_vjp), "BinaryCrossEntropyWithLogitsBackward0")
+    def target_vjp(g, L, x, y):
+        return spread(g) * w * (-x - (p_w - 1) * _log_sigmoid(x))
+    return record(result, (input, target), (input_vjp, target_vjp),
+                  "BinaryCrossEntropyWithLogitsBackward0")
 
 # %% ../book/11_losses.ipynb #75faed43
 class _Loss(Module):

@@ -7,7 +7,7 @@ __all__ = ['mm', 'bmm', 'matmul']
 import numpy as np
 
 from .dot import _check_tensors
-from .engine import Tensor, record
+from .engine import Tensor, _numpy_twins, record
 
 # %% ../book/04_matmul.ipynb #3cf3f624
 def _mT(x):
@@ -15,9 +15,8 @@ def _mT(x):
     return np.swapaxes(x, -1, -2)
 
 
-def _matrix_product_vjps(A, B):
-    "The vector-Jacobian products of A @ B: g -> g B^T for A, and g -> A^T g for B."
-    return (lambda g: g @ _mT(B)), (lambda g: _mT(A) @ g)
+# The vector-Jacobian products of C = A @ B: g -> g B^T for A, and g -> A^T g for B.
+_MATRIX_PRODUCT_VJPS = (lambda g, C, A, B: g @ _mT(B)), (lambda g, C, A, B: _mT(A) @ g)
 
 
 def _check_same_dtype(input, other, names):
@@ -37,7 +36,7 @@ def mm(input, mat2):
             *input.shape, *mat2.shape))
     _check_same_dtype(input, mat2, "m1 and m2")
     A, B = input.data, mat2.data
-    return record(A @ B, (input, mat2), _matrix_product_vjps(A, B), "MmBackward0")
+    return record(A @ B, (input, mat2), _MATRIX_PRODUCT_VJPS, "MmBackward0")
 
 
 Tensor.mm = mm
@@ -54,7 +53,7 @@ def bmm(input, mat2):
                            f"but got {input.shape} and {mat2.shape}")
     _check_same_dtype(input, mat2, "batch1 and batch2")
     A, B = input.data, mat2.data
-    return record(A @ B, (input, mat2), _matrix_product_vjps(A, B), "BmmBackward0")
+    return record(A @ B, (input, mat2), _MATRIX_PRODUCT_VJPS, "BmmBackward0")
 
 
 Tensor.bmm = bmm
@@ -80,27 +79,34 @@ def _check_matmul(input, other):
 
 def _as_matrix(array, axis):
     "A 1-D array as matmul reads it: a row (1, m) with axis=-2, a column (m, 1) with axis=-1."
-    return np.expand_dims(array, axis) if array.ndim == 1 else array
+    if array.ndim != 1:
+        return array
+    return array.reshape((1, -1) if axis == -2 else (-1, 1))
 
 
-def _without_inserted_axis(grad, array):
-    "The gradient of a 1-D array that _as_matrix promoted, its size-1 axis dropped (batch axes remain)."
-    return grad.reshape(grad.shape[:-2] + array.shape) if array.ndim == 1 else grad
+def _without_inserted_axis(grad, shape):
+    "The gradient of a 1-D operand of `shape` that _as_matrix promoted, its size-1 axis dropped."
+    return grad.reshape(grad.shape[:-2] + shape) if len(shape) == 1 else grad
+
+
+def _through_matrices(matrix_vjp, matrix_shape, shape):
+    "The vjp of matmul for an operand of `shape`: the matrix formula between two reshapes."
+    def vjp(g, c, a, b):
+        A, B = _as_matrix(a, -2), _as_matrix(b, -1)
+        return _without_inserted_axis(matrix_vjp(g.reshape(matrix_shape), c, A, B), shape)
+    return vjp
 
 
 def matmul(input, other):
-    "The matrix product with NumPy's rules: vectors read as rows or columns, batch dimensions broadcast."
+    "The matrix product with NumPy's rules: vectors read as rows or columns, batch dims broadcast."
     _check_matmul(input, other)
     a, b = input.data, other.data
-    A, B = _as_matrix(a, -2), _as_matrix(b, -1)
-    C = A @ B
-    matrix_shape = C.shape  # the shape before removing inserted axes, the one the formulas work in
+    C = _as_matrix(a, -2) @ _as_matrix(b, -1)
     inserted = tuple(axis for axis, array in ((-2, a), (-1, b)) if array.ndim == 1)
-    grad_A, grad_B = _matrix_product_vjps(A, B)
-
-    def vjp(matrix_vjp, array):  # the matrix formula, between the two reshapes
-        return lambda g: _without_inserted_axis(matrix_vjp(g.reshape(matrix_shape)), array)
-    return record(C.squeeze(inserted), (input, other), (vjp(grad_A, a), vjp(grad_B, b)), "MatmulBackward0")
+    # C.shape is the shape before removing inserted axes, the one the formulas work in
+    vjps = tuple(_through_matrices(matrix_vjp, C.shape, array.shape)
+                 for matrix_vjp, array in zip(_MATRIX_PRODUCT_VJPS, (a, b)))
+    return record(C.squeeze(inserted), (input, other), vjps, "MatmulBackward0")
 
 
 def _matmul_operand(value):
@@ -117,10 +123,16 @@ def _matmul_operator(self, other):
 
 
 def _reflected_matmul_operator(self, other):
-    "`other @ self`, for a NumPy array `other` (NumPy defers to Tensor, see `__array_ufunc__`)."
+    "`other @ self`: NotImplemented for types `@` does not take."
     other = _matmul_operand(other)
     return NotImplemented if other is None else matmul(other, self)
 
 
+def _matmul_twin(input, other):
+    "`np.matmul` and `ndarray @ tensor`: NumPy arrays are read as tensors of their dtype."
+    return matmul(*(_matmul_operand(x) for x in (input, other)))
+
+
 Tensor.matmul = matmul
 Tensor.__matmul__, Tensor.__rmatmul__ = _matmul_operator, _reflected_matmul_operator
+_numpy_twins({np.matmul: _matmul_twin})

@@ -21,7 +21,8 @@ def mv(input, vec):
     if input.dtype != vec.dtype:
         raise RuntimeError(f"expected mat and vec to have the same dtype, but got: {input.dtype} != {vec.dtype}")
     A, x = input.data, vec.data
-    return record(A @ x, (input, vec), (lambda g: np.outer(g, x), lambda g: A.T @ g), "MvBackward0")
+    vjps = (lambda g, y, A, x: g[:, None] * x), (lambda g, y, A, x: A.T @ g)
+    return record(A @ x, (input, vec), vjps, "MvBackward0")
 
 
 Tensor.mv = mv

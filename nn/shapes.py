@@ -11,7 +11,8 @@ import warnings
 
 import numpy as np
 
-from .engine import Tensor, _check_dim, _shape, normalize_dims, record, result_type
+from .engine import Tensor, _check_dim, _numpy_twins, _shape, normalize_dims, record
+from .engine import result_type
 
 # %% ../book/06_indexing.ipynb #812ca998
 def _is_int(part):
@@ -79,14 +80,22 @@ def _getitem(self, index):
         return self[first][then]
     shape = self.shape
 
-    def vjp(g):
-        grad = np.zeros(shape, dtype=g.dtype)
-        if basic:
-            grad[index] = g            # each element was selected at most once
-        else:
-            np.add.at(grad, index, g)  # repeated indices: every selection adds its share
-        return grad
+    def vjp(g, *_):
+        return _scatter(g, index, shape, unique=basic)
     return record(np.asarray(self.data[index]), (self,), (vjp,), _index_op_name(index, basic))
+
+
+def _scatter(g, index, shape, unique=False):
+    "Zeros of `shape` with `g` added at `index`: the adjoint of `x[index]`, recorded on tensors."
+    if isinstance(g, Tensor):  # its own vjp is indexing again
+        return record(_scatter(g.data, index, shape, unique), (g,),
+                      (lambda h, *_: h[index],), "IndexPutBackward0")
+    grad = np.zeros(shape, dtype=g.dtype)
+    if unique:
+        grad[index] = g            # each element was selected at most once
+    else:
+        np.add.at(grad, index, g)  # repeated indices: every selection adds its share
+    return grad
 
 
 Tensor.__getitem__ = _getitem
@@ -124,7 +133,7 @@ def _infer_shape(shape, numel):
 def _reshape_node(input, result, op_name):
     "Record `result`, input's elements in another shape: the gradient is read back into input's shape."
     shape = input.shape
-    return record(result, (input,), (lambda g: g.reshape(shape),), op_name)
+    return record(result, (input,), (lambda g, *_: g.reshape(shape),), op_name)
 
 # %% ../book/06_indexing.ipynb #48c37019
 _NOT_A_VIEW = ("view size is not compatible with input tensor's size and stride (at least one dimension "
@@ -161,7 +170,7 @@ def _contiguous(self):
     "This tensor if its elements are stored row by row, else a copy that is."
     if self.data.flags.c_contiguous:
         return self
-    return record(np.ascontiguousarray(self.data), (self,), (lambda g: g,), "CloneBackward0")
+    return record(np.ascontiguousarray(self.data), (self,), (lambda g, *_: g,), "CloneBackward0")
 
 
 Tensor.reshape = lambda self, *shape: reshape(self, _shape(shape))
@@ -212,7 +221,8 @@ _T_DEPRECATED = ("The use of `x.T` on tensors of dimension other than 2 to rever
 def _permute(input, dims, op_name):
     "`input` with dimension k of the result taken from dimension dims[k]; the gradient is permuted back."
     inverse = tuple(np.argsort(dims).tolist())
-    return record(input.data.transpose(dims), (input,), (lambda g: g.transpose(inverse),), op_name)
+    return record(input.data.transpose(dims), (input,),
+                  (lambda g, *_: np.transpose(g, inverse),), op_name)
 
 
 def permute(input, dims):
@@ -285,11 +295,21 @@ def _expanded_shape(shape, sizes):
 def _expand(self, *sizes):
     "`x.expand(*sizes)`: size-1 dimensions repeated (-1 keeps a size, new ones go in front), without a copy."
     shape = _expanded_shape(self.shape, _shape(sizes))
-    return record(np.broadcast_to(self.data, shape), (self,), (lambda g: g,), "ExpandBackward0")  # the engine sums
+    # the gradient passes unchanged; the engine sums it over the repeated axes
+    return record(np.broadcast_to(self.data, shape), (self,), (lambda g, *_: g,), "ExpandBackward0")
 
 
 Tensor.expand = _expand
 Tensor.expand_as = lambda self, other: self.expand(other.shape)
+
+
+def _transpose_twin(a, axes=None):
+    "`np.transpose` for tensors: `permute`, all dimensions reversed by default."
+    return permute(a, tuple(reversed(range(a.ndim))) if axes is None else tuple(axes))
+
+
+_numpy_twins({np.reshape: reshape, np.transpose: _transpose_twin, np.swapaxes: transpose,
+              np.broadcast_to: lambda array, shape: array.expand(shape)})
 
 # %% ../book/06_indexing.ipynb #0a4fde38
 def _check_tensor_list(tensors, op):
@@ -319,7 +339,7 @@ def _check_cat_shapes(tensors, dim):
 def _part_along(dim, part):
     "The vector-Jacobian product that passes on `part` (an int or a slice) of the gradient along `dim`."
     index = (slice(None),) * dim + (part,)
-    return lambda g: g[index]
+    return lambda g, *_: g[index]
 
 
 def cat(tensors, dim=0):
