@@ -8,6 +8,7 @@ __all__ = ['zeros_like', 'ones_like', 'randn_like', 'rand_like', 'is_grad_enable
            'GradcheckError', 'gradcheck']
 
 # %% ../book/01_tensor.ipynb #fc91d626
+import contextlib
 import functools
 import os
 import sys
@@ -459,13 +460,18 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
     if self._node is None:
         return _accumulate_grad(self, seed)
     wanted = None if inputs is None else {id(t) for t in _tensors(inputs)}
-    # Only a backward that makes a graph records; inf and nan in gradients are results to
-    # report, not warnings (as in torch).
-    with (enable_grad() if create_graph else no_grad()), np.errstate(all="ignore"):
+    with _backward_mode(create_graph):
         for tensor, grad in _propagate(self, seed, retain_graph, create_graph):
             keep = tensor._node is None or tensor._retains_grad
             if keep if wanted is None else id(tensor) in wanted:
                 _accumulate_grad(tensor, grad)
+
+
+@contextlib.contextmanager
+def _backward_mode(create_graph):
+    "Recording on only if the backward makes a graph; inf and nan in gradients are no warnings."
+    with (enable_grad() if create_graph else no_grad()), np.errstate(all="ignore"):
+        yield
 
 
 def _tensors(tensors):
