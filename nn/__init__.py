@@ -6,7 +6,11 @@ __all__ = ['float32', 'float64', 'int64', 'bool']
 # %% ../book/00_introduction.ipynb #91a6d45b
 import numpy as np
 
+from .grad_mode import *
 from .engine import *
+from .factories import *
+from .graph import *
+from .finite_differences import *
 from .dot import *
 from .mv import *
 from .matmul import *

@@ -290,7 +290,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     read = indices >= 0  # (a dilated window can hold only padding; it sends its gradient nowhere)
     winners = (planes + indices)[read]  # flat positions; overlapping windows can share a winner
 
-    def vjp(g, *_):
+    def vjp(g, y, x):
         return _scatter(g[read], (winners,), (math.prod(shape),)).reshape(shape)
     output = record(values, (input,), (vjp,), "MaxPool2DWithIndicesBackward0")
     return (output, Tensor._from_array(indices)) if return_indices else output

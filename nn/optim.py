@@ -9,7 +9,8 @@ import copy
 
 import numpy as np
 
-from .engine import Tensor, _is_floating, enable_grad
+from .engine import Tensor, _is_floating
+from .grad_mode import enable_grad
 
 # %% ../book/15_optim.ipynb #b2f5f42e
 def _type_name(value):

@@ -10,7 +10,8 @@ import zipfile
 
 import numpy as np
 
-from .engine import Tensor, from_numpy
+from .engine import Tensor
+from .factories import from_numpy
 
 # %% ../book/17_saving.ipynb #72bfaf6b
 _NUMERIC_KINDS = "biufc"  # bool, signed and unsigned int, float, complex

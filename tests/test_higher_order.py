@@ -19,10 +19,10 @@ import nn
 from test_gradcheck import away, positive
 from twin import F, arrays, as_tuple, assert_same, numpy, twin_raises
 
-RTOL, ATOL = 1e-9, 1e-11  # float64; different summation orders differ by a few roundings
+RTOL, ATOL = 1e-9, 1e-11  # float64: summation orders differ by a few roundings
 
 
-# --- inputs and constants --------------------------------------------------------------------
+# --- inputs and constants -------------------------------------------------------------
 def probabilities(shape, seed=3):
     "Rows of positive values that sum to 1 (class-probability targets)."
     p = positive(shape, seed=seed)
@@ -34,7 +34,7 @@ def fractions(shape, seed=4):
     return 1 / (1 + np.exp(-arrays(shape, seed=seed)[0]))
 
 
-CONSTANTS = {  # names the cases' code can use: NumPy arrays that lib.tensor turns into constants
+CONSTANTS = {  # arrays the cases' code can name; lib.tensor makes them constants
     "T": np.array([0, 2, 1, 2]),  # class indices for 4 samples of 5 classes
     "W": np.array([0.5, 1.0, 2.0, 1.5, 0.7]),  # class weights
     "IDX": np.array([[0, 2, 1], [3, 1, 1]]),  # embedding indices
@@ -45,8 +45,8 @@ LO, HI = np.linspace(-0.7, -0.3, 5), np.linspace(0.3, 0.7, 5)  # tensor bounds o
 
 
 def op(expression, *inputs):
-    """A case: a line of torch code over `lib`, `F`, the CONSTANTS and tensors a, b, c, d
-    made from `inputs` (a shape: standard normal values; an array: those values)."""
+    """A case: a line of torch code over `lib`, `F`, the CONSTANTS and tensors a, b,
+    c, d made from `inputs` (a shape: standard normal values; an array: its values)."""
     def fn(lib, *tensors):
         scope = {"lib": lib, "F": F(lib), "np": np, **CONSTANTS}
         return eval(expression, scope, dict(zip("abcd", tensors)))
@@ -95,7 +95,9 @@ OPS = [
     op("lib.cos(a)", (2, 3)),
     op("a.abs()", away((2, 3), 0)),
     op("a.abs() * a", away((2, 3), 0)),
+    op("lib.relu(a)", away((2, 3), 0)),
     op("lib.relu(a).sin()", away((2, 3), 0)),
+    op("a.sign()", away((2, 3), 0)),
     op("a.sign() * a * a", away((2, 3), 0)),
     op("lib.erf(a)", (2, 3)),
     op("a.clamp(-0.5, 0.5).sin()", away((4, 5), -0.5, 0.5)),
@@ -174,7 +176,7 @@ OPS = [
 ]
 
 
-# --- second derivatives ----------------------------------------------------------------------
+# --- second derivatives ---------------------------------------------------------------
 def leaves(lib, values):
     "Every value as a `lib` leaf that requires grad."
     return [lib.tensor(v, requires_grad=True) for v in values]
@@ -187,17 +189,18 @@ def random_like(lib, tensors, seed):
 
 
 def differentiate(lib, tensors, directions, inputs, create_graph=False):
-    """The gradient of sum_i <tensors_i, directions_i> with respect to the inputs (None for
-    an unused input); all None if that sum does not require grad (it is constant)."""
+    """The gradient of sum_i <tensors_i, directions_i> with respect to the inputs (None
+    for an unused input); all None if that sum does not require grad (a constant)."""
     pairs = [(t, d) for t, d in zip(tensors, directions) if t is not None]
     total = sum((t * d).sum() for t, d in pairs)
     if not (isinstance(total, (torch.Tensor, nn.Tensor)) and total.requires_grad):
         return (None,) * len(inputs)
-    return lib.autograd.grad(total, inputs, create_graph=create_graph, allow_unused=True)
+    return lib.autograd.grad(total, inputs, create_graph=create_graph,
+                             allow_unused=True)
 
 
 def first_gradients(lib, fn, values, create_graph, seed=0):
-    "The inputs' gradients of fn's output seeded with a fixed random array, and the inputs."
+    "The gradients of fn's output, seeded with a fixed random array; and the inputs."
     inputs = leaves(lib, values)
     out = fn(lib, *inputs)
     [w] = random_like(lib, [out], seed)
@@ -212,16 +215,16 @@ def second_derivatives(lib, fn, values, seed=0):
 
 
 def dense(t):
-    "A torch tensor as an ordinary one (torch may return an efficient all-zeros ZeroTensor)."
+    "A torch tensor as an ordinary one (torch may give an all-zeros ZeroTensor)."
     return None if t is None else torch.from_numpy(t.detach().numpy(force=True).copy())
 
 
 def assert_same_or_zero(expected, actual, what):
-    "Torch's and nn's gradients agree; None in one library only if the other is all zeros."
+    "Torch's and nn's gradients agree; None in one library only if the other is 0."
     expected = dense(expected)
     if expected is None or actual is None:
         other = expected if actual is None else actual
-        assert other is None or not numpy(other).any(), f"{what}: None in only one library"
+        assert other is None or not numpy(other).any(), f"{what}: None in one library"
     else:
         assert_same(expected, actual, RTOL, ATOL, what)
 
@@ -255,9 +258,9 @@ def test_gradgradcheck_passes(fn, values):
     assert nn.autograd.gradgradcheck(lambda *xs: fn(nn, *xs), leaves(nn, values))
 
 
-# --- gradgradcheck catches a wrong second derivative -----------------------------------------
+# --- gradgradcheck catches a wrong second derivative ----------------------------------
 def constant(value):
-    "The value with its graph cut: a vjp that reads it gets a first derivative right only."
+    "The value with its graph cut: a vjp reading it gets only first derivatives right."
     return np.asarray(value)
 
 
@@ -285,8 +288,11 @@ def mul_with_a_constant_gradient(x, y):
     return nn.engine.record(x.data * y.data, (x, y), vjps, "WrongMulBackward")
 
 
-@pytest.mark.parametrize("wrong_op", [cube_with_a_constant_factor, exp_with_a_constant_output,
-                                      tanh_with_a_constant_output, mul_with_a_constant_gradient])
+WRONG_OPS = [cube_with_a_constant_factor, exp_with_a_constant_output,
+             tanh_with_a_constant_output, mul_with_a_constant_gradient]
+
+
+@pytest.mark.parametrize("wrong_op", WRONG_OPS, ids=lambda f: f.__name__)
 def test_gradgradcheck_catches_a_wrong_second_derivative(wrong_op):
     count = wrong_op.__code__.co_argcount
     inputs = leaves(nn, arrays(*[(2, 3)] * count, seed=7))
@@ -295,7 +301,7 @@ def test_gradgradcheck_catches_a_wrong_second_derivative(wrong_op):
         nn.autograd.gradgradcheck(wrong_op, inputs)
 
 
-# --- third derivatives -----------------------------------------------------------------------
+# --- third derivatives ----------------------------------------------------------------
 THIRD = [
     op("a.exp()", (2, 3)),
     op("a.tanh()", (2, 3)),
@@ -313,7 +319,8 @@ THIRD = [
 def third_derivatives(lib, fn, values):
     "Three nested gradients, each of the last one's dot product with random directions."
     grads, inputs = first_gradients(lib, fn, values, create_graph=True)
-    second = differentiate(lib, grads, random_like(lib, inputs, 1), inputs, create_graph=True)
+    second = differentiate(lib, grads, random_like(lib, inputs, 1), inputs,
+                           create_graph=True)
     return second, differentiate(lib, second, random_like(lib, inputs, 2), inputs)
 
 
@@ -325,7 +332,7 @@ def test_third_derivative_matches_torch(fn, values):
     assert_all_same(torch_third, nn_third, "third derivative, input")
 
 
-# --- random chains of ops --------------------------------------------------------------------
+# --- random chains of ops -------------------------------------------------------------
 UNARY = {
     "exp": lambda lib, x: x.exp(),
     "tanh": lambda lib, x: x.tanh(),
@@ -333,7 +340,7 @@ UNARY = {
     "sin": lambda lib, x: x.sin(),
     "square": lambda lib, x: x * x,
 }
-BINARY = {  # the chain's value x and a new leaf y (positive where it divides or is a base)
+BINARY = {  # the chain's value x and a new leaf y (positive as a divisor or a base)
     "add": lambda lib, x, y: x + y,
     "sub": lambda lib, x, y: y - x,
     "mul": lambda lib, x, y: x * y,
@@ -347,7 +354,7 @@ sizes = st.integers(1, 4)
 
 @st.composite
 def broadcasting_with(draw, shape):
-    "A shape that broadcasts with `shape`: dims dropped or added in front, sizes set to 1."
+    "A shape that broadcasts with `shape`: a dim dropped or dims added in front, 1s."
     rank = draw(st.integers(max(len(shape) - 1, 0), 3))
     aligned = ((None,) * max(rank - len(shape), 0) + shape)[-rank:] if rank else ()
     return tuple(draw(sizes) if n in (None, 1) else draw(st.sampled_from([1, n]))
@@ -364,7 +371,8 @@ def chains(draw):
                               min_size=2, max_size=4)):
         rank = len(shape)
         if kind == "binary":
-            name, other = draw(st.sampled_from(sorted(BINARY))), draw(broadcasting_with(shape))
+            name = draw(st.sampled_from(sorted(BINARY)))
+            other = draw(broadcasting_with(shape))
             steps.append(("binary", name, len(shapes)))
             shapes.append(other)
             shape = np.broadcast_shapes(shape, other)
@@ -409,3 +417,180 @@ def test_random_chain_second_derivative_matches_torch(chain, seed):
         second_derivatives(lib, fn, values, seed=seed % 1000) for lib in (torch, nn))
     assert_all_same(torch_grads, nn_grads, f"{steps}: first gradient of input")
     assert_all_same(torch_hvp, nn_hvp, f"{steps}: Hessian-vector product, input")
+
+
+# --- memory ---------------------------------------------------------------------------
+STEPS, CHECKPOINT = 2000, 400
+ALLOWED_GROWTH = 100_000  # bytes between step CHECKPOINT and step STEPS
+
+
+def traced_bytes():
+    "Bytes allocated through Python's allocator (NumPy's arrays too), after a gc."
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0]
+
+
+def test_memory_stays_flat_with_a_gradient_penalty():
+    nn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 1))
+    optimizer = nn.optim.SGD(model.parameters(), lr=1e-3)
+    rng = np.random.default_rng(0)
+    data = [(nn.tensor(rng.standard_normal((16, 8)), nn.float32, requires_grad=True),
+             nn.tensor(rng.standard_normal((16, 1)), nn.float32)) for _ in range(4)]
+    tracemalloc.start()
+    try:
+        for step in range(1, STEPS + 1):
+            x, y = data[step % len(data)]
+            optimizer.zero_grad()
+            loss = nn.functional.mse_loss(model(x), y)
+            (slope,) = nn.autograd.grad(loss, x, create_graph=True)
+            (loss + (slope ** 2).sum()).backward()
+            optimizer.step()
+            if step == CHECKPOINT:
+                after_warm_up = traced_bytes()
+        growth = traced_bytes() - after_warm_up
+    finally:
+        tracemalloc.stop()
+    assert np.isfinite(loss.item()) and x.grad is not None and x.grad.grad_fn is None
+    assert all(p.grad.grad_fn is None for p in model.parameters())
+    assert growth < ALLOWED_GROWTH, (
+        f"memory grew by {growth} bytes from step {CHECKPOINT} to step {STEPS}")
+
+
+# --- autograd.functional --------------------------------------------------------------
+FUNCTIONS = {  # the inputs' shapes, a function of them, and one to a single number
+    "one tensor": ([(3,)],
+                   lambda x: x.sin() * (x ** 2).sum(),
+                   lambda x: (x.sin() * x).sum() * x.sum()),
+    "tuples": ([(3,), (2, 3)],
+               lambda x, y: ((x * y).tanh(), (y @ x.exp()).sin()),
+               lambda x, y: (x * y).tanh().sum() + (y @ x.exp()).sin().sum() * x.sum()),
+}
+TO_ONE_NUMBER = {"hessian", "hvp", "vhp"}
+FUNCTIONALS = ["jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"]
+
+
+def one_or_tuple(tensors):
+    "One tensor as itself, more as a tuple: how torch.autograd.functional takes them."
+    return tensors[0] if len(tensors) == 1 else tuple(tensors)
+
+
+def call_functional(lib, name, kind, create_graph):
+    "The inputs, and what lib.autograd.functional.<name> returns for FUNCTIONS[kind]."
+    shapes, function, to_one_number = FUNCTIONS[kind]
+    fn = to_one_number if name in TO_ONE_NUMBER else function
+    inputs = leaves(lib, arrays(*shapes, seed=8))
+    compute = getattr(lib.autograd.functional, name)
+    if name in ("jacobian", "hessian"):
+        return inputs, compute(fn, one_or_tuple(inputs), create_graph=create_graph)
+    like = as_tuple(fn(*inputs)) if name == "vjp" else inputs  # the shapes of v
+    v = one_or_tuple(random_like(lib, like, seed=9))
+    return inputs, compute(fn, one_or_tuple(inputs), v, create_graph=create_graph)
+
+
+def flat(result):
+    "The tensors in a nested tuple, in order."
+    if not isinstance(result, tuple):
+        return [result]
+    return [t for r in result for t in flat(r)]
+
+
+def nesting(result):
+    "The nesting of tuples, with each tensor's shape: comparable across libraries."
+    if not isinstance(result, tuple):
+        return tuple(result.shape)
+    return tuple(map(nesting, result))
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["", "create_graph"])
+@pytest.mark.parametrize("kind", sorted(FUNCTIONS))
+@pytest.mark.parametrize("name", FUNCTIONALS)
+def test_functional_matches_torch(name, kind, create_graph):
+    (torch_inputs, expected), (nn_inputs, actual) = (
+        call_functional(lib, name, kind, create_graph) for lib in (torch, nn))
+    assert nesting(actual) == nesting(expected), "nesting of tuples and shapes"
+    assert_all_same(flat(expected), flat(actual), f"{name}: result")
+    if not create_graph:
+        assert not any(t.requires_grad for t in flat(actual)), "results require grad"
+        return
+    runs = [(torch, torch_inputs, flat(expected)), (nn, nn_inputs, flat(actual))]
+    torch_derivative, nn_derivative = (
+        differentiate(lib, results, random_like(lib, results, seed=10), inputs)
+        for lib, inputs, results in runs)
+    assert any(d is not None for d in torch_derivative), "the case must differentiate"
+    assert_all_same(torch_derivative, nn_derivative, f"{name}: its derivative, input")
+
+
+@pytest.mark.parametrize("name", FUNCTIONALS)
+def test_functional_strict_refuses_an_unused_input(name):
+    def compute(lib, x, y):
+        fn = (lambda x, y: x.sin().sum()) if name in TO_ONE_NUMBER else (
+            lambda x, y: x.sin())
+        v = {"jacobian": (), "hessian": (), "vjp": (lib.ones_like(x),)}.get(
+            name, ((lib.ones_like(x), lib.ones_like(y)),))
+        return getattr(lib.autograd.functional, name)(fn, (x, y), *v, strict=True)
+    torch_error, _ = twin_raises(compute, *arrays((3,), (2,)))
+    assert isinstance(torch_error, RuntimeError)
+
+
+@pytest.mark.parametrize("name", sorted(TO_ONE_NUMBER))
+def test_functional_of_a_function_to_many_numbers_raises(name):
+    def compute(lib, x):
+        v = () if name == "hessian" else (lib.ones_like(x),)
+        return getattr(lib.autograd.functional, name)(lambda x: x.sin(), x, *v)
+    torch_error, _ = twin_raises(compute, *arrays((3,)))
+    assert isinstance(torch_error, RuntimeError)
+
+
+# --- errors and defaults, as torch ----------------------------------------------------
+def leaf(lib):
+    return lib.tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+
+
+def test_backward_through_a_released_graph_raises(lib):
+    y = (leaf(lib) ** 3).sum()
+    y.backward()
+    with pytest.raises(RuntimeError):
+        y.backward()
+
+
+def test_differentiating_a_released_gradient_graph_raises(lib):
+    x = leaf(lib)
+    (g,) = lib.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    g.sum().backward()
+    with pytest.raises(RuntimeError):
+        g.sum().backward()
+
+
+def test_grad_of_an_output_that_does_not_require_grad_raises(lib):
+    x = leaf(lib)
+    with pytest.raises(RuntimeError):
+        lib.autograd.grad((x.detach() * 2).sum(), x)
+
+
+def test_grad_of_a_constant_gradient_raises(lib):
+    x = leaf(lib)
+    (g,) = lib.autograd.grad((x * 3).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError):
+        lib.autograd.grad(g.sum(), x)
+
+
+CYCLE_WARNING = "ignore:Using backward\\(\\) with create_graph=True:UserWarning"
+
+
+@pytest.mark.filterwarnings(CYCLE_WARNING)
+def test_backward_with_create_graph_gives_grad_a_grad_fn(lib):
+    x = leaf(lib)
+    (x ** 3).sum().backward(create_graph=True)
+    assert x.grad.grad_fn is not None and x.grad.requires_grad
+    (second,) = lib.autograd.grad(x.grad.sum(), x)
+    np.testing.assert_allclose(numpy(second), 6 * numpy(x), rtol=RTOL)
+
+
+@pytest.mark.filterwarnings(CYCLE_WARNING)
+def test_retain_graph_defaults_to_create_graph(lib):
+    x = leaf(lib)
+    y = (x ** 3).sum()
+    y.backward(create_graph=True)
+    y.backward()
+    np.testing.assert_allclose(numpy(x.grad), 6 * numpy(x) ** 2, rtol=RTOL)

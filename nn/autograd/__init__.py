@@ -66,13 +66,13 @@ def _as_gradient(gradient):
 # %% ../../book/08_autograd.ipynb #85aab92f
 from . import functional
 from .functional import gradgradcheck
-from ..engine import GradcheckError, gradcheck
+from ..finite_differences import GradcheckError, gradcheck
 
 
 # %% ../../book/08_autograd.ipynb #6113a288
 import functools
 
-from .. import engine
+from ..anomaly_mode import _AnomalyMode
 
 
 class detect_anomaly:
@@ -82,11 +82,11 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self):
-        self.previous = engine._AnomalyMode.enabled
-        engine._AnomalyMode.enabled = self.check_nan
+        self.previous = _AnomalyMode.enabled
+        _AnomalyMode.enabled = self.check_nan
 
     def __exit__(self, *exc_info):
-        engine._AnomalyMode.enabled = self.previous
+        _AnomalyMode.enabled = self.previous
 
     def __call__(self, func):
         @functools.wraps(func)
@@ -98,9 +98,9 @@ class detect_anomaly:
 
 def set_detect_anomaly(mode):
     "Turn the anomaly checks on or off globally."
-    engine._AnomalyMode.enabled = mode
+    _AnomalyMode.enabled = mode
 
 
 def is_anomaly_enabled():
     "True while anomaly checks are on."
-    return engine._AnomalyMode.enabled
+    return _AnomalyMode.enabled
