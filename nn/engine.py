@@ -6,8 +6,6 @@ __all__ = ['Node', 'Tensor', 'requires_grad_', 'retain_grad', 'record', 'unbroad
            'normalize_dims', 'sum', 'binary_operator']
 
 # %% ../book/01_tensor.ipynb #fc91d626
-import contextlib
-
 import numpy as np
 
 from .anomaly_mode import _AnomalyMode, _check_backward, _check_forward
@@ -251,21 +249,30 @@ _FREED_GRAPH = ("Trying to backward through the graph a second time (or directly
 
 
 def _backward_order(root):
-    "The non-leaf tensors that `root` depends on, each listed before the tensors it was computed from."
-    emitted, seen, stack = [], set(), [(root, False)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            emitted.append(tensor)
-            continue
-        if id(tensor) in seen:
-            continue
-        seen.add(id(tensor))
-        if tensor._node.released:
-            raise RuntimeError(_FREED_GRAPH.format(tensor._node.name()))
-        stack.append((tensor, True))
-        stack.extend((t, False) for t in tensor._node.inputs if t._node is not None and id(t) not in seen)
-    return emitted[::-1]
+    "The non-leaf tensors `root` depends on, each before the tensors it was computed from."
+    _check_not_released(root)
+    order, seen = [], {id(root)}
+    path = [(root, iter(root._node.inputs))]  # a tensor, and its inputs not yet visited
+    while path:
+        tensor, inputs = path[-1]
+        for input in inputs:
+            if input._node is not None and id(input) not in seen:
+                seen.add(id(input))
+                _check_not_released(input)
+                path.append((input, iter(input._node.inputs)))
+                break
+        else:  # every input is done: the tensor comes after them
+            path.pop()
+            order.append(tensor)
+    order.reverse()
+    return order
+
+
+def _check_not_released(tensor):
+    "RuntimeError, before any gradient is touched, if backward already freed this node."
+    if tensor._node.released:
+        raise RuntimeError(_FREED_GRAPH.format(tensor._node.name()))
+
 
 # %% ../book/01_tensor.ipynb #5db7a114
 def _fit_gradient(grad, tensor, node):
@@ -311,7 +318,7 @@ def _seed_gradient(tensor, gradient, create_graph=False):
             raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but the "
                                f"tensor has shape {tensor.shape}: pass backward(gradient=...)")
         gradient = np.ones_like(tensor.data)
-    if not isinstance(gradient, Tensor):
+    elif not isinstance(gradient, Tensor):
         gradient = np.asarray(gradient)
     if gradient.shape != tensor.shape:
         raise RuntimeError(f"Mismatch in shape: gradient has a shape of {gradient.shape} "
@@ -372,11 +379,20 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
                 _accumulate_grad(tensor, grad)
 
 
-@contextlib.contextmanager
-def _backward_mode(create_graph):
+class _backward_mode:
     "Recording on only if the backward makes a graph; inf and nan in gradients are no warnings."
-    with (enable_grad() if create_graph else no_grad()), np.errstate(all="ignore"):
-        yield
+
+    def __init__(self, create_graph):
+        self.grad_mode = enable_grad() if create_graph else no_grad()
+        self.errstate = np.errstate(all="ignore")
+
+    def __enter__(self):
+        self.grad_mode.__enter__()
+        self.errstate.__enter__()
+
+    def __exit__(self, *exc_info):
+        self.errstate.__exit__(*exc_info)
+        self.grad_mode.__exit__(*exc_info)
 
 
 def _tensors(tensors):

@@ -75,11 +75,9 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _params_with_grad(self):
-        "Each (group, parameter) pair whose parameter has a gradient: the ones a step updates."
+        "Each group, with the list of its parameters that have a gradient: what a step updates."
         for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    yield group, param
+            yield group, [param for param in group["params"] if param.grad is not None]
 
     def zero_grad(self, set_to_none=True):
         "Reset the gradients: set `.grad` to None (the default, as in torch 2), or fill it with zeros in place."
@@ -152,25 +150,31 @@ class SGD(Optimizer):
     def step(self, closure=None):
         "One step for every parameter that has a gradient; returns the closure's loss, if a closure is given."
         loss = _evaluate(closure)
-        for group, param in self._params_with_grad():
-            lr, momentum, dampening, decay = (float(group[k]) for k in ("lr", "momentum", "dampening", "weight_decay"))
-            theta, g = param.data, param.grad.data
-            if group["maximize"]:
-                g = -g
-            if decay != 0:
-                g = g + decay * theta                     # the gradient of the penalty (λ/2)‖θ‖²
-            if momentum != 0:
-                state = self.state[param]
-                if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = Tensor(g)  # a copy: b₁ = g₁, no dampening
-                else:
-                    buffer = state["momentum_buffer"].data
-                    buffer *= momentum
-                    buffer += (1 - dampening) * g
-                buffer = state["momentum_buffer"].data
-                g = g + momentum * buffer if group["nesterov"] else buffer
-            theta -= lr * g
+        for group, params in self._params_with_grad():
+            lr, momentum, dampening, decay = (float(group[k]) for k in
+                                              ("lr", "momentum", "dampening", "weight_decay"))
+            for param in params:
+                theta, g = param.data, param.grad.data
+                if group["maximize"]:
+                    g = -g
+                if decay != 0:
+                    g = g + decay * theta                 # the gradient of the penalty (λ/2)‖θ‖²
+                if momentum != 0:
+                    g = self._momentum(param, g, momentum, dampening, group["nesterov"])
+                theta -= lr * g
         return loss
+
+    def _momentum(self, param, g, momentum, dampening, nesterov):
+        "The step direction with momentum: b = μ b + (1 - τ) g (b₁ = g₁), and g + μ b if Nesterov."
+        state = self.state[param]
+        if "momentum_buffer" not in state:
+            state["momentum_buffer"] = Tensor(g)          # a copy: b₁ = g₁, no dampening
+            buffer = state["momentum_buffer"].data
+        else:
+            buffer = state["momentum_buffer"].data
+            buffer *= momentum
+            buffer += g if dampening == 0 else (1 - dampening) * g
+        return g + momentum * buffer if nesterov else buffer
 
 # %% ../book/15_optim.ipynb #3c163772
 class Adam(Optimizer):
@@ -198,30 +202,31 @@ class Adam(Optimizer):
     def step(self, closure=None):
         "One step for every parameter that has a gradient; returns the closure's loss, if a closure is given."
         loss = _evaluate(closure)
-        for group, param in self._params_with_grad():
+        for group, params in self._params_with_grad():
             lr, eps, decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
             beta1, beta2 = map(float, group["betas"])
-            if not self.state[param]:
-                self._init_state(param, group["amsgrad"])
-            state = self.state[param]
-            theta, g = param.data, param.grad.data
-            if group["maximize"]:
-                g = -g
-            state["step"].data += 1
-            t = state["step"].item()
-            if decay != 0 and group["decoupled_weight_decay"]:
-                theta *= 1 - lr * decay                   # AdamW: shrink the weights directly
-            elif decay != 0:
-                g = g + decay * theta                     # Adam: the L2 penalty's gradient joins g
-            m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-            m += (1 - beta1) * (g - m)                    # m ← β₁m + (1 - β₁)g, as torch's lerp
-            v *= beta2
-            v += (1 - beta2) * g * g
-            if group["amsgrad"]:
-                v = np.maximum(state["max_exp_avg_sq"].data, v, out=state["max_exp_avg_sq"].data)
-            bias_correction1, bias_correction2 = 1 - beta1 ** t, 1 - beta2 ** t
-            denominator = np.sqrt(v) / bias_correction2 ** 0.5 + eps  # √v̂ + ε
-            theta -= (lr / bias_correction1) * (m / denominator)
+            for param in params:
+                if not self.state[param]:
+                    self._init_state(param, group["amsgrad"])
+                state = self.state[param]
+                theta, g = param.data, param.grad.data
+                if group["maximize"]:
+                    g = -g
+                state["step"].data += 1
+                t = state["step"].item()
+                if decay != 0 and group["decoupled_weight_decay"]:
+                    theta *= 1 - lr * decay                   # AdamW: shrink the weights directly
+                elif decay != 0:
+                    g = g + decay * theta                     # Adam: the L2 penalty's gradient joins g
+                m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+                m += (1 - beta1) * (g - m)                    # m ← β₁m + (1 - β₁)g, as torch's lerp
+                v *= beta2
+                v += (1 - beta2) * g * g
+                if group["amsgrad"]:
+                    v = np.maximum(state["max_exp_avg_sq"].data, v, out=state["max_exp_avg_sq"].data)
+                bias_correction1, bias_correction2 = 1 - beta1 ** t, 1 - beta2 ** t
+                denominator = np.sqrt(v) / bias_correction2 ** 0.5 + eps  # √v̂ + ε
+                theta -= (lr / bias_correction1) * (m / denominator)
         return loss
 
 

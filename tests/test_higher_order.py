@@ -199,13 +199,17 @@ def differentiate(lib, tensors, directions, inputs, create_graph=False):
                              allow_unused=True)
 
 
-def first_gradients(lib, fn, values, create_graph, seed=0):
-    "The gradients of fn's output, seeded with a fixed random array; and the inputs."
-    inputs = leaves(lib, values)
+def gradients(lib, fn, inputs, create_graph, seed=0):
+    "The gradients of fn's output at the inputs, seeded with a fixed random array."
     out = fn(lib, *inputs)
     [w] = random_like(lib, [out], seed)
-    grads = lib.autograd.grad(out, inputs, grad_outputs=w, create_graph=create_graph)
-    return grads, inputs
+    return lib.autograd.grad(out, inputs, grad_outputs=w, create_graph=create_graph)
+
+
+def first_gradients(lib, fn, values, create_graph, seed=0):
+    "The gradients of fn's output at new leaves holding the values; and the leaves."
+    inputs = leaves(lib, values)
+    return gradients(lib, fn, inputs, create_graph, seed), inputs
 
 
 def second_derivatives(lib, fn, values, seed=0):
@@ -330,6 +334,29 @@ def test_third_derivative_matches_torch(fn, values):
         third_derivatives(lib, fn, values) for lib in (torch, nn))
     assert_all_same(torch_second, nn_second, "second derivative, input")
     assert_all_same(torch_third, nn_third, "third derivative, input")
+
+
+NORMS = [
+    op("F.layer_norm(a, (4,), b, c)", (2, 3, 4), (4,), (4,)),
+    op("F.batch_norm(a, None, None, b, c, training=True)", (4, 3, 2), (3,), (3,)),
+]
+
+
+@pytest.mark.parametrize("fn, values", NORMS)
+def test_third_derivative_of_a_norm_matches_finite_differences(fn, values):
+    """torch's third derivatives of layer_norm and of batch_norm in training are wrong
+    (pytorch/pytorch#175754, #186256); nn's are checked against finite differences of
+    its Hessian-vector product, which test_second_derivative_matches_torch checks."""
+    def hessian_vector_product(*inputs):
+        with nn.enable_grad():
+            inputs = [x if x.requires_grad else x.detach().requires_grad_()
+                      for x in inputs]
+            grads = gradients(nn, fn, inputs, create_graph=True)
+            products = differentiate(nn, grads, random_like(nn, inputs, 1), inputs,
+                                     create_graph=True)
+        return nn.cat([(nn.zeros_like(x) if p is None else p).reshape(-1)
+                       for p, x in zip(products, inputs)])
+    assert nn.gradcheck(hessian_vector_product, leaves(nn, values))
 
 
 # --- random chains of ops -------------------------------------------------------------
