@@ -26,16 +26,16 @@ def notebook_code(path):
                 yield cell.get("id", "?"), line
 
 
-def long_lines():
-    "Each place (file, where) and length of a line over the limit."
-    for path in sorted((ROOT / "book").glob("*.ipynb")):
+def long_lines(root=ROOT):
+    "Where (notebook and cell, or module and line) each line over the limit is, and its length."
+    for path in sorted((root / "book").glob("*.ipynb")):
         for cell_id, line in notebook_code(path):
             if len(line) > LIMIT:
-                yield f"{path.relative_to(ROOT)} cell {cell_id}", len(line)
-    for path in sorted((ROOT / "nn").rglob("*.py")):
+                yield f"{path.relative_to(root)} cell {cell_id}", len(line)
+    for path in sorted((root / "nn").rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if len(line) > LIMIT:
-                yield f"{path.relative_to(ROOT)}:{number}", len(line)
+                yield f"{path.relative_to(root)}:{number}", len(line)
 
 
 if __name__ == "__main__":
