@@ -20,22 +20,25 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(globals().get("__file__", "."))) 
 
 
 def _origin(depth):
-    "Where an op runs: its module (and the notebook that defines it), and the caller's line outside nn."
+    "Where an op runs: its module (and its notebook), and the caller's line outside nn."
     frame = sys._getframe(depth)  # the op's own function
     module = frame.f_globals.get("__name__", "?")
-    callers = [f for f in traceback.extract_stack(frame) if not f.filename.startswith(_PACKAGE_DIR)]
-    call = f'File "{callers[-1].filename}", line {callers[-1].lineno}: {callers[-1].line}' if callers else "?"
+    callers = [f for f in traceback.extract_stack(frame)
+               if not f.filename.startswith(_PACKAGE_DIR)]
+    call = (f'File "{callers[-1].filename}", line {callers[-1].lineno}: '
+            f'{callers[-1].line}' if callers else "?")
     return f"{module}{_chapter_of(module)}, called from {call}"
 
 
 def _chapter_of(module):
-    "' (book/NN_name.ipynb)', the notebook a generated module names in its first line, or ''."
+    "' (book/NN_name.ipynb)', the notebook a generated module names on line 1, or ''."
     try:
         with open(sys.modules[module].__file__, encoding="utf-8") as source:
             first = source.readline()
     except (KeyError, AttributeError, TypeError, OSError):
         return ""
-    return f" ({first.strip().rstrip('.').split('../')[-1]})" if "File to edit" in first else ""
+    return (f" ({first.strip().rstrip('.').split('../')[-1]})"
+            if "File to edit" in first else "")
 
 
 def _non_finite(array):
@@ -46,11 +49,12 @@ def _non_finite(array):
 
 
 def _check_forward(result, op_name):
-    "Raise if an op's result holds nan or inf; else return where the op was called (kept for backward)."
+    "Raise if an op's result holds nan or inf; else return where it ran (for backward)."
     origin = _origin(3)
     problem = _non_finite(np.asarray(result))
     if problem:
-        raise RuntimeError(f"Anomaly in the forward pass: {op_name[:-len('Backward0')] or op_name} returned "
+        raise RuntimeError("Anomaly in the forward pass: "
+                           f"{op_name[:-len('Backward0')] or op_name} returned "
                            f"{problem} values; the operation is {origin}")
     return origin
 
@@ -59,5 +63,6 @@ def _check_backward(grad, node, index):
     "Raise if the gradient a node computed for its input `index` holds nan or inf."
     problem = _non_finite(np.asarray(grad))
     if problem:
-        raise RuntimeError(f"Function '{node.name()}' returned {problem} values in its gradient for input "
-                           f"{index}; the operation was recorded in {node.origin}")
+        raise RuntimeError(f"Function '{node.name()}' returned {problem} values in its "
+                           f"gradient for input {index}; the operation was recorded in "
+                           f"{node.origin}")

@@ -14,7 +14,7 @@ from .grad_mode import _GradMode, enable_grad, no_grad
 
 # %% ../book/01_tensor.ipynb #338b7654
 class Node:
-    "One recorded operation: its input tensors and one vector-Jacobian product per input."
+    "One recorded operation: its inputs and one vector-Jacobian product per input."
 
     def __init__(self, op_name, inputs, vjps):
         self.op_name, self.inputs, self.vjps = op_name, inputs, vjps
@@ -24,8 +24,9 @@ class Node:
         return self.op_name
 
     def release(self):
-        "Drop the vjps and the inputs if they saved values (else keep them, as torch does)."
-        for vjp in self.vjps:  # a plain loop: this runs for every node of every backward
+        "Drop the vjps and inputs if they saved values (else keep them, as torch does)."
+        # a plain loop: this runs for every node of every backward
+        for vjp in self.vjps:
             if _saves_values(vjp):
                 self.vjps, self.inputs = None, ()
                 return
@@ -40,7 +41,7 @@ class Node:
 
 
 def _saves_values(vjp):
-    "True unless `vjp` takes nothing but `g` (`lambda g, *_: ...`): then it saved nothing."
+    "True unless `vjp` takes only `g` (`lambda g, *_: ...`): then it saved nothing."
     return vjp.__code__.co_argcount > 1
 
 
@@ -55,7 +56,8 @@ def _as_array(data, dtype=None):
     if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(f"can't make a tensor from data of dtype {array.dtype}")
     if dtype is None and not from_numpy_data and array.dtype == np.float64:
-        array = array.astype(np.float32)  # Python floats are float32 by default, as in torch
+        # Python floats are float32 by default, as in torch
+        array = array.astype(np.float32)
     return array
 
 
@@ -65,7 +67,7 @@ def _is_floating(dtype):
 
 # %% ../book/01_tensor.ipynb #9d630551
 class Tensor:
-    "An N-d array that can record the operations applied to it and backpropagate through them."
+    "An N-d array that can record the operations on it and backpropagate through them."
 
     _node = None            # the Node that produced this tensor; None for leaves
     _grad = None            # accumulated gradient (a Tensor), or None
@@ -79,15 +81,17 @@ class Tensor:
 
     @classmethod
     def _from_array(cls, array):
-        "A tensor around `array` as it is: no copy, no checks (how operations wrap their results)."
+        "A tensor around `array` as it is: no copy, no checks (how ops wrap results)."
         tensor = object.__new__(cls)
         tensor.data = array
         return tensor
 
-    # --- the array's description -------------------------------------------------------------
-    shape = property(lambda self: self.data.shape, doc="The tensor's shape, a tuple of ints.")
+    # --- the array's description ------------------------------------------------------
+    shape = property(lambda self: self.data.shape,
+                     doc="The tensor's shape, a tuple of ints.")
     ndim = property(lambda self: self.data.ndim, doc="The number of dimensions.")
-    dtype = property(lambda self: self.data.dtype, doc="The NumPy dtype of the elements.")
+    dtype = property(lambda self: self.data.dtype,
+                     doc="The NumPy dtype of the elements.")
 
     def dim(self):
         "The number of dimensions."
@@ -106,7 +110,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    # --- conversions ---------------------------------------------------------------------------
+    # --- conversions ------------------------------------------------------------------
     def numpy(self):
         "The underlying NumPy array (shared, not copied)."
         if self.requires_grad:
@@ -120,7 +124,8 @@ class Tensor:
     def item(self):
         "The single element as a Python number."
         if self.numel() != 1:
-            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be converted to Scalar")
+            raise RuntimeError(f"a Tensor with {self.numel()} elements cannot be "
+                               "converted to Scalar")
         return self.data.item()
 
     def tolist(self):
@@ -132,7 +137,8 @@ class Tensor:
 
     def __bool__(self):
         if self.numel() != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} values is ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with {self.numel()} values "
+                               "is ambiguous")
         return self.data.item() != 0
 
     def detach(self):
@@ -160,10 +166,12 @@ def _format_array(array):
 
 
 def _check_dim(dim, ndim):
-    "`dim` as an index in range(ndim), wrapping negatives; IndexError naming the range if it is out."
-    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)  # a 0-d tensor accepts dim 0 and -1, like torch
+    "`dim` in range(ndim), negatives wrapped; if out of range, an IndexError naming it."
+    # a 0-d tensor accepts dim 0 and -1, like torch
+    low, high = (-ndim, ndim - 1) if ndim else (-1, 0)
     if not low <= dim <= high:
-        raise IndexError(f"Dimension out of range (expected to be in range of [{low}, {high}], but got {dim})")
+        raise IndexError(f"Dimension out of range (expected to be in range of "
+                         f"[{low}, {high}], but got {dim})")
     return dim % max(ndim, 1)
 
 # %% ../book/01_tensor.ipynb #44bc71c4
@@ -173,17 +181,18 @@ def _requires_grad_get(self):
 
 def _requires_grad_set(self, flag):
     if self._node is not None:
-        raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to "
-                           "use a computed variable in a subgraph that doesn't require differentiation "
-                           "use var_no_grad = var.detach().")
+        raise RuntimeError("you can only change requires_grad flags of leaf "
+                           "variables. If you want to use a computed variable in a "
+                           "subgraph that doesn't require differentiation use "
+                           "var_no_grad = var.detach().")
     if flag and not _is_floating(self.dtype):
-        raise RuntimeError(f"Only Tensors of floating point and complex dtype can require gradients "
-                           f"(this one is {self.dtype})")
+        raise RuntimeError("Only Tensors of floating point and complex dtype can "
+                           f"require gradients (this one is {self.dtype})")
     self._requires_grad = flag
 
 
 def requires_grad_(self, requires_grad=True):
-    "Set `requires_grad` in place (freeze with False, unfreeze with True) and return the tensor."
+    "Set `requires_grad` in place (False freezes, True unfreezes) and return it."
     self.requires_grad = requires_grad
     return self
 
@@ -194,31 +203,37 @@ def _grad_get(self):
 
 def _grad_set(self, grad):
     if grad is not None and (grad.shape != self.shape or grad.dtype != self.dtype):
-        raise RuntimeError(f"attempting to assign a gradient of shape {grad.shape} and dtype "
-                           f"{grad.dtype} to a tensor of shape {self.shape} and dtype {self.dtype}")
+        raise RuntimeError(f"attempting to assign a gradient of shape {grad.shape} and "
+                           f"dtype {grad.dtype} to a tensor of shape {self.shape} and "
+                           f"dtype {self.dtype}")
     self._grad = grad
 
 
 def retain_grad(self):
-    "Keep this non-leaf tensor's gradient in `.grad` during backward (leaves always keep theirs)."
+    "Keep this non-leaf tensor's gradient in `.grad` after backward (leaves always do)."
     if not self._requires_grad:
         raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     if self._node is not None:
         self._retains_grad = True
 
 
-Tensor.requires_grad = property(_requires_grad_get, _requires_grad_set,
-                                doc="Whether operations on this tensor are recorded for backward.")
-Tensor.grad = property(_grad_get, _grad_set, doc="The gradient accumulated by backward, or None.")
-Tensor.grad_fn = property(lambda self: self._node, doc="The Node that produced this tensor (None for leaves).")
-Tensor.is_leaf = property(lambda self: self._node is None, doc="True unless a recorded operation produced it.")
-Tensor.retains_grad = property(lambda self: self._retains_grad, doc="True if retain_grad() was called on a non-leaf.")
+Tensor.requires_grad = property(
+    _requires_grad_get, _requires_grad_set,
+    doc="Whether operations on this tensor are recorded for backward.")
+Tensor.grad = property(_grad_get, _grad_set,
+                       doc="The gradient accumulated by backward, or None.")
+Tensor.grad_fn = property(lambda self: self._node,
+                          doc="The Node that produced this tensor (None for leaves).")
+Tensor.is_leaf = property(lambda self: self._node is None,
+                          doc="True unless a recorded operation produced it.")
+Tensor.retains_grad = property(lambda self: self._retains_grad,
+                               doc="True if retain_grad() was called on a non-leaf.")
 Tensor.requires_grad_ = requires_grad_
 Tensor.retain_grad = retain_grad
 
 # %% ../book/01_tensor.ipynb #05c23934
 def record(result, inputs, vjps, op_name):
-    "Wrap an op's result array in a Tensor, recording a Node if grad mode is on and an input requires grad."
+    "Wrap an op's result; record a Node if grad mode is on and an input requires grad."
     origin = _AnomalyMode.enabled and _check_forward(result, op_name)
     out = Tensor._from_array(result)
     if _GradMode.enabled:
@@ -232,7 +247,7 @@ def record(result, inputs, vjps, op_name):
 
 # %% ../book/01_tensor.ipynb #29f12b55
 def unbroadcast(grad, shape):
-    "Sum `grad` down to `shape`: over the axes broadcasting added, then over stretched 1s."
+    "Sum `grad` down to `shape`: over axes broadcasting added, then over stretched 1s."
     extra = grad.ndim - len(shape)
     if extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
@@ -243,23 +258,25 @@ def unbroadcast(grad, shape):
 
 
 # %% ../book/01_tensor.ipynb #23d10a98
-_FREED_GRAPH = ("Trying to backward through the graph a second time (or directly access saved tensors "
-                "after they have already been freed): {} has released its saved arrays. Specify "
-                "retain_graph=True if you need to backward through the graph a second time.")
+_FREED_GRAPH = ("Trying to backward through the graph a second time (or directly "
+                "access saved tensors after they have already been freed): {} has "
+                "released its saved arrays. Specify retain_graph=True if you need to "
+                "backward through the graph a second time.")
 
 
 def _backward_order(root):
-    "The non-leaf tensors `root` depends on, each before the tensors it was computed from."
+    "The non-leaf tensors `root` depends on, each before those it was computed from."
     _check_not_released(root)
     order, seen = [], {id(root)}
-    path = [(root, iter(root._node.inputs))]  # a tensor, and its inputs not yet visited
+    # the path to the tensor visited, each tensor with its inputs not yet visited
+    path = [(root, iter(root._node.inputs[::-1]))]
     while path:
         tensor, inputs = path[-1]
         for input in inputs:
             if input._node is not None and id(input) not in seen:
                 seen.add(id(input))
                 _check_not_released(input)
-                path.append((input, iter(input._node.inputs)))
+                path.append((input, iter(input._node.inputs[::-1])))
                 break
         else:  # every input is done: the tensor comes after them
             path.pop()
@@ -276,7 +293,7 @@ def _check_not_released(tensor):
 
 # %% ../book/01_tensor.ipynb #5db7a114
 def _fit_gradient(grad, tensor, node):
-    "Undo broadcasting and dtype promotion in `grad`; check it has exactly `tensor`'s shape."
+    "Undo broadcasting and dtype promotion in `grad`; check its shape is `tensor`'s."
     data = tensor.data
     shape, dtype = data.shape, data.dtype
     if type(grad) is np.ndarray and grad.shape == shape and grad.dtype == dtype:
@@ -294,49 +311,55 @@ def _fit_gradient(grad, tensor, node):
 
 def _cast(input, dtype):
     "`input` converted to `dtype`, recorded: the gradient is converted back."
-    return record(input.data.astype(dtype), (input,), (lambda g, *_: g,), "ToCopyBackward0")
+    return record(input.data.astype(dtype), (input,), (lambda g, *_: g,),
+                  "ToCopyBackward0")
 
 
 def _accumulate_grad(tensor, grad):
-    "Add `grad` into `tensor.grad`: a copy the first time, in place after (out of place in a graph)."
+    "Add `grad` to `tensor.grad`: a copy first, then in place (unless in a graph)."
     if tensor._grad is None:
         tensor._grad = grad if isinstance(grad, Tensor) else Tensor._from_array(
             np.array(grad, dtype=tensor.dtype))
     elif isinstance(grad, Tensor) or tensor._grad._node is not None:
-        tensor._grad = tensor._grad + grad  # a gradient in a graph is never changed in place
+        # a gradient in a graph is never changed in place
+        tensor._grad = tensor._grad + grad
     else:
         tensor._grad.data += grad
 
 
 # %% ../book/01_tensor.ipynb #c3e3fc0e
 def _seed_gradient(tensor, gradient, create_graph=False):
-    "The gradient backward starts from: ones for a one-element tensor, else `gradient`, checked."
+    "The gradient backward starts from: ones if one element, else `gradient`, checked."
     if not tensor._requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        raise RuntimeError("element 0 of tensors does not require grad and does not "
+                           "have a grad_fn")
     if gradient is None:
         if tensor.numel() != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but the "
-                               f"tensor has shape {tensor.shape}: pass backward(gradient=...)")
+            raise RuntimeError("grad can be implicitly created only for scalar "
+                               f"outputs, but the tensor has shape {tensor.shape}: "
+                               "pass backward(gradient=...)")
         gradient = np.ones_like(tensor.data)
     elif not isinstance(gradient, Tensor):
         gradient = np.asarray(gradient)
     if gradient.shape != tensor.shape:
-        raise RuntimeError(f"Mismatch in shape: gradient has a shape of {gradient.shape} "
-                           f"and output has a shape of {tensor.shape}")
+        raise RuntimeError("Mismatch in shape: gradient has a shape of "
+                           f"{gradient.shape} and output has a shape of {tensor.shape}")
     if not create_graph:
         gradient = gradient.data if isinstance(gradient, Tensor) else gradient
         return gradient.astype(tensor.dtype, copy=False)
-    if not isinstance(gradient, Tensor):  # with create_graph the gradient is a tensor, and may
-        gradient = Tensor._from_array(gradient)  # itself be part of a graph
+    # with create_graph the gradient is a tensor, and may itself be part of a graph
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor._from_array(gradient)
     return gradient if gradient.dtype == tensor.dtype else _cast(gradient, tensor.dtype)
 
 
 def _values(tensor, create_graph):
-    "What a vjp reads after `g`: the output and the inputs, in the dtype the op computed in."
+    "What a vjp reads after `g`: the output and inputs, in the dtype the op ran in."
     out, inputs = tensor.data, tensor._node.inputs
     dtype = out.dtype
     if create_graph:
-        return (tensor, *[x if x.data.dtype == dtype else _cast(x, dtype) for x in inputs])
+        return (tensor, *[x if x.data.dtype == dtype else _cast(x, dtype)
+                          for x in inputs])
     arrays = [x.data for x in inputs]
     return (out, *[a if a.dtype == dtype else a.astype(dtype) for a in arrays])
 
@@ -366,7 +389,7 @@ def _propagate(root, seed, retain_graph, create_graph=False):
 
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-    "Accumulate the gradient of this tensor into `.grad` of every leaf it was computed from."
+    "Accumulate this tensor's gradient into `.grad` of every leaf it was computed from."
     seed = _seed_gradient(self, gradient, create_graph)
     retain_graph = create_graph if retain_graph is None else retain_graph
     if self._node is None:
@@ -380,7 +403,7 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
 
 
 class _backward_mode:
-    "Recording on only if the backward makes a graph; inf and nan in gradients are no warnings."
+    "Recording on only if backward makes a graph; inf and nan in gradients don't warn."
 
     def __init__(self, create_graph):
         self.grad_mode = enable_grad() if create_graph else no_grad()
@@ -413,7 +436,7 @@ def _numpy_twins(twins):
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    "NumPy's ufuncs on tensors (`np.exp(t)`, `ndarray * t`): the twin operation, recorded."
+    "NumPy's ufuncs on tensors (`np.exp(t)`, `ndarray * t`): the twin op, recorded."
     twin = _NUMPY_TWINS.get(ufunc)
     if method != "__call__" or kwargs or twin is None:
         return NotImplemented  # NumPy then raises its TypeError
@@ -430,18 +453,20 @@ def _as_arrays(value):
 
 
 def _array_function(self, function, types, args, kwargs):
-    "NumPy's other functions on tensors: the twin if there is one, else NumPy on the arrays."
+    "NumPy's other functions on tensors: the twin if any, else NumPy on the arrays."
     twin = _NUMPY_TWINS.get(function)
     if twin is not None:
         return twin(*args, **kwargs)
-    return function(*_as_arrays(args), **{k: _as_arrays(v) for k, v in kwargs.items()})
+    return function(*_as_arrays(args),
+                    **{k: _as_arrays(v) for k, v in kwargs.items()})
 
 
 Tensor.__array_ufunc__, Tensor.__array_function__ = _array_ufunc, _array_function
 
 
 # %% ../book/01_tensor.ipynb #c2e0b555
-_CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: np.dtype(np.float32), 3: np.dtype(np.complex64)}
+_CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64),
+                     2: np.dtype(np.float32), 3: np.dtype(np.complex64)}
 
 
 def _category(dtype):
@@ -450,13 +475,15 @@ def _category(dtype):
 
 
 def _tier_and_dtype(value):
-    "Rank a value for promotion: 0 for tensors with dims, 1 for 0-d tensors, 2 for numbers."
+    "Rank a value for promotion: 0 for tensors with dims, 1 if 0-d, 2 for numbers."
     if isinstance(value, Tensor):
         return (0 if value.data.ndim else 1), value.data.dtype
-    if isinstance(value, (bool, int, float, complex, np.generic)):  # NumPy's scalars count as numbers
+    # NumPy's scalars count as numbers
+    if isinstance(value, (bool, int, float, complex, np.generic)):
         return 2, _CATEGORY_DEFAULT[_category(np.asarray(value).dtype)]
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"expected a Tensor, a number or a NumPy array, not {type(value).__name__}")
+        raise TypeError("expected a Tensor, a number or a NumPy array, not "
+                        f"{type(value).__name__}")
     return (0 if value.ndim else 1), value.dtype
 
 
@@ -476,24 +503,30 @@ def result_type(*values):
 
 
 def broadcast_shapes(*shapes):
-    "The shape that tensors of these shapes broadcast to; RuntimeError naming the shapes if there is none."
+    "The shape tensors of these shapes broadcast to; if none, RuntimeError naming them."
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
-        raise RuntimeError(f"shapes {', '.join(map(str, shapes))} cannot be broadcast together: aligned "
-                           f"from the right, each pair of sizes must be equal or one of them 1") from None
+        raise RuntimeError(f"shapes {', '.join(map(str, shapes))} cannot be broadcast "
+                           "together: aligned from the right, each pair of sizes must "
+                           "be equal or one of them 1") from None
 
 
 def operands(*values):
-    "The values as Tensors (for the graph) and their arrays cast to the common dtype (for the math)."
+    "The values as Tensors (for the graph) and arrays in the common dtype (for math)."
     if all(isinstance(v, Tensor) and v.dtype == values[0].dtype for v in values):
-        tensors, arrays = values, tuple(v.data for v in values)  # the common case: nothing to promote
+        # the common case: nothing to promote
+        tensors, arrays = values, tuple(v.data for v in values)
     else:
         dtype = result_type(*values)
-        tensors = tuple(v if isinstance(v, Tensor) else Tensor._from_array(np.asarray(v, dtype)) for v in values)
-        arrays = tuple(t.data if t.dtype == dtype else t.data.astype(dtype) for t in tensors)
+        tensors = tuple(v if isinstance(v, Tensor)
+                        else Tensor._from_array(np.asarray(v, dtype))
+                        for v in values)
+        arrays = tuple(t.data if t.dtype == dtype else t.data.astype(dtype)
+                       for t in tensors)
     if any(t.shape != tensors[0].shape for t in tensors):
-        broadcast_shapes(*(t.shape for t in tensors))  # fail before computing, with torch's error type
+        # fail before computing, with torch's error type
+        broadcast_shapes(*(t.shape for t in tensors))
     return tensors, arrays
 
 # %% ../book/01_tensor.ipynb #abd40d40
@@ -511,10 +544,11 @@ def mul(input, other):
 
 
 def normalize_dims(dim, ndim):
-    "`dim` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes, checked."
+    "`dim` (None, an int or a tuple) as a sorted tuple of non-negative axes, checked."
     if dim is None or (isinstance(dim, (tuple, list)) and not dim):
         return tuple(range(ndim))  # like torch, an empty list of dims means all of them
-    dims = tuple(_check_dim(d, ndim) for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+    dims = tuple(_check_dim(d, ndim)
+                 for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
     if ndim == 0:
         return ()  # a 0-d tensor accepts dim 0 or -1 and has no axis to reduce
     if len(set(dims)) != len(dims):
@@ -523,7 +557,7 @@ def normalize_dims(dim, ndim):
 
 
 def sum(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    "Sum over all elements or over `dim` (an int or a tuple; NumPy's `axis`), keeping dims if asked."
+    "Sum all, or over `dim` (an int or a tuple; NumPy's `axis`), keeping dims if asked."
     dim = axis if dim is None else dim
     keepdim = keepdim if keepdims is None else keepdims
     axes = normalize_dims(dim, input.ndim)
@@ -532,14 +566,15 @@ def sum(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         result = result.astype(np.int64)  # torch sums bools and small ints as int64
     shape, kept = input.shape, _kept_shape(input.shape, axes)
 
-    def vjp(g, *_):  # each summed element has slope 1: copy g back along the summed axes
+    # each summed element has slope 1: copy g back along the summed axes
+    def vjp(g, *_):
         return np.broadcast_to(g.reshape(kept), shape)
     name = "SumBackward0" if dim is None else "SumBackward1"
     return record(np.asarray(result), (input,), (vjp,), name)
 
 
 def _kept_shape(shape, axes):
-    "`shape` with the `axes` a reduction removed put back as size 1 (what keepdim=True gives)."
+    "`shape` with the reduced `axes` put back as size 1 (what keepdim=True gives)."
     return tuple(1 if axis in axes else size for axis, size in enumerate(shape))
 
 
@@ -550,19 +585,23 @@ def _sum_twin(a, axis=None, keepdims=False):
 
 def _is_operand(value):
     "True for what arithmetic takes: tensors, numbers and NumPy arrays."
-    return isinstance(value, (Tensor, bool, int, float, complex, np.generic, np.ndarray))
+    return isinstance(value, (Tensor, bool, int, float, complex, np.generic,
+                              np.ndarray))
 
 
 def binary_operator(op, reflected=False):
-    "The Python operator for `op` (`number OP tensor` if reflected); NotImplemented for other types."
+    "The operator for `op` (reflected: `number OP tensor`); NotImplemented for others."
     def operator(self, other):
         if not _is_operand(other):
-            return NotImplemented  # Python then raises its usual TypeError (or, for ==, compares identity)
+            # Python then raises its usual TypeError (or, for ==, compares identity)
+            return NotImplemented
         return op(other, self) if reflected else op(self, other)
     return operator
 
 
-Tensor.__add__, Tensor.__radd__ = binary_operator(add), binary_operator(add, reflected=True)
-Tensor.__mul__, Tensor.__rmul__ = binary_operator(mul), binary_operator(mul, reflected=True)
+Tensor.__add__, Tensor.__radd__ = (binary_operator(add),
+                                   binary_operator(add, reflected=True))
+Tensor.__mul__, Tensor.__rmul__ = (binary_operator(mul),
+                                   binary_operator(mul, reflected=True))
 Tensor.add, Tensor.mul, Tensor.sum = add, mul, sum
 _numpy_twins({np.add: add, np.multiply: mul, np.sum: _sum_twin})

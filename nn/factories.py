@@ -25,12 +25,14 @@ def from_numpy(array):
 
 def _shape(size):
     "A size given as `2, 3` or as `(2, 3)`, as a tuple."
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    return (tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list))
+            else tuple(size))
 
 
 def _new(array, dtype, requires_grad):
-    "A factory's result: `array` cast to `dtype` (float32 by default), requiring grad if asked."
-    return Tensor(array, dtype=np.float32 if dtype is None else dtype, requires_grad=requires_grad)
+    "A factory's result: `array` as `dtype` (default float32), requiring grad if asked."
+    return Tensor(array, dtype=np.float32 if dtype is None else dtype,
+                  requires_grad=requires_grad)
 
 
 def zeros(*size, dtype=None, requires_grad=False):
@@ -44,9 +46,10 @@ def ones(*size, dtype=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, requires_grad=False):
-    "A tensor of the given size filled with `fill_value` (its dtype follows the value, as in torch)."
+    "A tensor of `size` filled with `fill_value` (whose dtype it takes, as in torch)."
     dtype = result_type(fill_value) if dtype is None else dtype
-    return Tensor(np.full(_shape((size,)), fill_value), dtype=dtype, requires_grad=requires_grad)
+    return Tensor(np.full(_shape((size,)), fill_value), dtype=dtype,
+                  requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):
@@ -55,7 +58,7 @@ def eye(n, m=None, dtype=None, requires_grad=False):
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False):
-    "Values from `start` up to (not including) `end` in steps of `step`; int64 unless a bound is a float."
+    "Values in [`start`, `end`) in steps of `step`; int64 unless a bound is a float."
     start, end = (0, start) if end is None else (start, end)
     dtype = result_type(start, end, step) if dtype is None else dtype
     return Tensor(np.arange(start, end, step), dtype=dtype, requires_grad=requires_grad)
@@ -81,11 +84,13 @@ def rand(*size, dtype=None, requires_grad=False):
 
 
 def _like(factory):
-    "Turn a factory of sizes into one that takes its size (and default dtype) from a tensor."
+    "Turn a size factory into one taking its size (and default dtype) from a tensor."
     def factory_like(input, dtype=None, requires_grad=False):
-        return factory(*input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        return factory(*input.shape, dtype=input.dtype if dtype is None else dtype,
+                       requires_grad=requires_grad)
     factory_like.__name__ = factory.__name__ + "_like"
-    factory_like.__doc__ = f"Like `{factory.__name__}`, with the shape and dtype of `input`."
+    factory_like.__doc__ = (f"Like `{factory.__name__}`, with the shape and dtype of "
+                            "`input`.")
     return factory_like
 
 

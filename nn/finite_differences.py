@@ -25,12 +25,12 @@ def _finite_difference(fn, inputs, i, u, v, eps):
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
-    "Check fn's backward against central finite differences in float64; True, or GradcheckError."
+    "Check fn's backward against central differences (float64): True or GradcheckError."
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     for i, x in enumerate(inputs):
         if not (x.requires_grad and x.dtype == np.float64):
-            raise ValueError(f"input {i} must be a float64 tensor that requires grad (got {x.dtype}, "
-                             f"requires_grad={x.requires_grad})")
+            raise ValueError(f"input {i} must be a float64 tensor that requires grad "
+                             f"(got {x.dtype}, requires_grad={x.requires_grad})")
     rng = np.random.default_rng(seed)
     copies = tuple(x.detach().requires_grad_() for x in inputs)
     out = fn(*copies)
@@ -39,11 +39,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     for i, (x, copy) in enumerate(zip(inputs, copies)):
         grad = np.zeros(x.shape) if copy.grad is None else copy.grad.data
         if grad.shape != x.shape or grad.dtype != x.dtype:
-            raise GradcheckError(f"input {i}: gradient has shape {grad.shape} and dtype {grad.dtype}, "
-                                 f"the input {x.shape} and {x.dtype}")
+            raise GradcheckError(f"input {i}: gradient has shape {grad.shape} and "
+                                 f"dtype {grad.dtype}, the input {x.shape} and "
+                                 f"{x.dtype}")
         u = rng.standard_normal(x.shape)
-        analytic, numeric = np.vdot(grad, u), _finite_difference(fn, inputs, i, u, v, eps)
+        analytic, numeric = (np.vdot(grad, u),
+                             _finite_difference(fn, inputs, i, u, v, eps))
         if not np.isclose(analytic, numeric, rtol=rtol, atol=atol):
-            raise GradcheckError(f"input {i}: backward gives {analytic:.8g} along a random direction, "
-                                 f"finite differences give {numeric:.8g}")
+            raise GradcheckError(f"input {i}: backward gives {analytic:.8g} along a "
+                                 "random direction, finite differences give "
+                                 f"{numeric:.8g}")
     return True

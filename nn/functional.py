@@ -10,19 +10,24 @@ __all__ = ['softmax', 'log_softmax', 'relu', 'sigmoid', 'tanh', 'gelu', 'linear'
 from . import functions
 from .conv import conv2d, max_pool2d
 from .functions import relu, sigmoid, tanh
-from .losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss
-from .modules import _implicit_softmax_dim, batch_norm, dropout, embedding, gelu, layer_norm, linear
+from .losses import (binary_cross_entropy_with_logits, cross_entropy, mse_loss,
+                       nll_loss)
+from .modules import (_implicit_softmax_dim, batch_norm, dropout, embedding, gelu,
+                        layer_norm, linear)
 
-_all_ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear", "dropout", "embedding",
-         "layer_norm", "batch_norm", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
-         "conv2d", "max_pool2d"]
+_all_ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear",
+         "dropout", "embedding", "layer_norm", "batch_norm", "cross_entropy",
+         "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "conv2d",
+         "max_pool2d"]
 
 # %% ../book/14_functional.ipynb #0ee991b8
 def softmax(input, dim=None, dtype=None):
-    "softmax along `dim`; without one, the dim PyTorch's legacy rule picks (with its deprecation warning)."
-    return functions.softmax(input, _implicit_softmax_dim(input.ndim) if dim is None else dim, dtype)
+    "softmax along `dim`; if None, the dim PyTorch's legacy rule picks (and warns)."
+    dim = _implicit_softmax_dim(input.ndim) if dim is None else dim
+    return functions.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
-    "log_softmax along `dim`; without one, the dim PyTorch's legacy rule picks (with its warning)."
-    return functions.log_softmax(input, _implicit_softmax_dim(input.ndim) if dim is None else dim, dtype)
+    "log_softmax along `dim`; if None, the dim PyTorch's legacy rule picks (and warns)."
+    dim = _implicit_softmax_dim(input.ndim) if dim is None else dim
+    return functions.log_softmax(input, dim, dtype)

@@ -18,11 +18,11 @@ def is_grad_enabled():
 
 
 class _GradModeContext:
-    "Sets grad mode for the duration of a `with` block, or of every call of a decorated function."
+    "Sets grad mode for a `with` block, or for every call of a decorated function."
     mode = True
 
     def __new__(cls, func=None):
-        # `@no_grad` without parentheses passes the function straight to the constructor.
+        # `@no_grad` without parentheses passes the function to the constructor.
         context = super().__new__(cls)
         return context if func is None else context(func)
 

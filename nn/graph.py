@@ -23,21 +23,23 @@ class GraphPicture:
 
 
 def _graph_tensors(root):
-    "Every tensor the graph behind `root` reaches, inputs before the tensors made from them."
+    "Every tensor in the graph behind `root`, inputs before the tensors made from them."
     made = _backward_order(root)[::-1] if root._node is not None else [root]
-    leaves = {id(t): t for tensor in made if tensor._node is not None for t in tensor._node.inputs if t._node is None}
+    leaves = {id(t): t for tensor in made if tensor._node is not None
+              for t in tensor._node.inputs if t._node is None}
     return list(leaves.values()) + made
 
 
 def _tensor_label(tensor, names):
     "The lines of text in a tensor's box."
     name = names.get(id(tensor), "")
-    grad = "" if tensor.grad is None else f"grad norm {np.linalg.norm(tensor.grad.data):.4g}"
+    grad = ("" if tensor.grad is None
+            else f"grad norm {np.linalg.norm(tensor.grad.data):.4g}")
     return [line for line in (name, f"{tensor.shape} {tensor.dtype}", grad) if line]
 
 
 def draw_graph(root, names=None):
-    "An SVG picture of the graph behind `root`: tensors as boxes, operations as ovals, data to loss."
+    "An SVG of the graph behind `root`: tensors as boxes, ops as ovals, data to loss."
     names = {id(tensor): name for name, tensor in (names or {}).items()}
     tensors = _graph_tensors(root)
     column = {}
@@ -53,20 +55,28 @@ def draw_graph(root, names=None):
     for tensor in tensors:
         x, y = position[id(tensor)]
         lines = _tensor_label(tensor, names)
-        parts.append(f'<rect x="{x}" y="{y}" width="150" height="{16 * len(lines) + 10}" rx="6" '
-                     f'fill="{"#e8f0fe" if tensor._node is None else "#fff"}" stroke="#555"/>')
-        parts += [f'<text x="{x + 8}" y="{y + 19 + 16 * i}">{line}</text>' for i, line in enumerate(lines)]
+        parts.append(f'<rect x="{x}" y="{y}" width="150" '
+                     f'height="{16 * len(lines) + 10}" rx="6" '
+                     f'fill="{"#e8f0fe" if tensor._node is None else "#fff"}" '
+                     'stroke="#555"/>')
+        parts += [f'<text x="{x + 8}" y="{y + 19 + 16 * i}">{line}</text>'
+                  for i, line in enumerate(lines)]
         if tensor._node is not None:
             ox, oy = x - 55, y + 18
-            parts.append(f'<ellipse cx="{ox}" cy="{oy}" rx="48" ry="14" fill="#fdf3d8" stroke="#a67c00"/>')
-            parts.append(f'<text x="{ox}" y="{oy + 4}" text-anchor="middle" font-size="10">{tensor._node.name()}</text>')
-            parts.append(f'<line x1="{ox + 48}" y1="{oy}" x2="{x}" y2="{oy}" stroke="#555" marker-end="url(#arrow)"/>')
+            parts.append(f'<ellipse cx="{ox}" cy="{oy}" rx="48" ry="14" fill="#fdf3d8" '
+                         'stroke="#a67c00"/>')
+            parts.append(f'<text x="{ox}" y="{oy + 4}" text-anchor="middle" '
+                         f'font-size="10">{tensor._node.name()}</text>')
+            parts.append(f'<line x1="{ox + 48}" y1="{oy}" x2="{x}" y2="{oy}" '
+                         'stroke="#555" marker-end="url(#arrow)"/>')
             for t in tensor._node.inputs:
                 ix, iy = position[id(t)]
-                parts.append(f'<line x1="{ix + 150}" y1="{iy + 18}" x2="{ox - 48}" y2="{oy}" stroke="#999"/>')
+                parts.append(f'<line x1="{ix + 150}" y1="{iy + 18}" x2="{ox - 48}" '
+                             f'y2="{oy}" stroke="#999"/>')
     width, height = 30 + 250 * (max(column.values()) + 1), 30 + 80 * max(rows.values())
     return GraphPicture(
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-        f'font-size="12"><defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" '
-        f'markerHeight="6" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        'font-family="sans-serif" font-size="12"><defs><marker id="arrow" '
+        'viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
+        'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>'
         + "".join(parts) + "</svg>", len(tensors))

@@ -14,17 +14,18 @@ from . import factories
 
 # %% ../book/10_init.ipynb #72b30fb0
 def _calculate_fan_in_and_fan_out(tensor):
-    "(fan_in, fan_out) of a weight: its input and output sizes times the receptive field (kernel size)."
+    "(fan_in, fan_out): a weight's input and output sizes times its receptive field."
     if tensor.ndim < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+        raise ValueError("Fan in and fan out can not be computed for tensor "
+                         "with fewer than 2 dimensions")
     receptive_field = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 
 def calculate_gain(nonlinearity, param=None):
-    "The factor by which a nonlinearity's output scale should be compensated in the weights."
-    linear_like = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-                   "conv_transpose3d", "sigmoid")
+    "The factor by which the weights should compensate a nonlinearity's output scale."
+    linear_like = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                   "conv_transpose2d", "conv_transpose3d", "sigmoid")
     if nonlinearity in linear_like:
         return 1.0
     if nonlinearity == "tanh":
@@ -32,7 +33,8 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        if param is not None and (isinstance(param, bool) or not isinstance(param, (int, float))):
+        if param is not None and (isinstance(param, bool)
+                                  or not isinstance(param, (int, float))):
             raise ValueError(f"negative_slope {param} not a valid number")
         slope = 0.01 if param is None else param
         return math.sqrt(2.0 / (1 + slope ** 2))
@@ -42,7 +44,7 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def _is_empty(tensor):
-    "True (with torch's warning) for a tensor without elements, which there is nothing to initialize in."
+    "True (with torch's warning) for a tensor without elements: nothing to initialize."
     if tensor.numel() == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
     return tensor.numel() == 0
@@ -51,7 +53,8 @@ def _is_empty(tensor):
 def _fan(tensor, mode):
     "fan_in or fan_out, as `mode` says."
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+        raise ValueError(f"Mode {mode} not supported, "
+                         "please use one of fan_in, fan_out")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -88,7 +91,7 @@ def ones_(tensor):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
-    "He initialization: U(-b, b) with b = gain * sqrt(3 / fan), keeping the signal's scale through ReLUs."
+    "He initialization: U(-b, b), b = gain * sqrt(3 / fan); keeps scale through ReLUs."
     if _is_empty(tensor):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -99,7 +102,8 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     "He initialization: N(0, std^2) with std = gain / sqrt(fan)."
     if _is_empty(tensor):
         return tensor
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
+    return normal_(tensor, 0.0,
+                   calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
 
 
 def xavier_uniform_(tensor, gain=1.0):

@@ -21,7 +21,7 @@ from .shapes import _scatter
 
 # %% ../book/11_modules.ipynb #40e45e2e
 class Parameter(Tensor):
-    "A tensor that a Module registers as one of its weights; it requires grad unless told otherwise."
+    "A tensor a Module registers as a weight; it requires grad unless told otherwise."
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
@@ -33,11 +33,14 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 # %% ../book/11_modules.ipynb #114bd772
-class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    "What load_state_dict(strict=False) could not match: (missing_keys, unexpected_keys)."
+class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
+                                               ["missing_keys", "unexpected_keys"])):
+    "What load_state_dict(strict=False) can't match: (missing_keys, unexpected_keys)."
 
     def __repr__(self):
-        return "<All keys matched successfully>" if not (self.missing_keys or self.unexpected_keys) else super().__repr__()
+        return ("<All keys matched successfully>"
+                if not (self.missing_keys or self.unexpected_keys)
+                else super().__repr__())
 
 
 def _quoted(names):
@@ -46,17 +49,18 @@ def _quoted(names):
 
 
 class Module:
-    "Base class of every layer and model: finds its parameters, buffers and submodules by attribute."
+    "Layer and model base class: finds parameters, buffers and submodules by attribute."
 
     def __init__(self):
         for registry in ("_parameters", "_buffers", "_modules"):
             object.__setattr__(self, registry, {})
         object.__setattr__(self, "training", True)
 
-    # --- registration --------------------------------------------------------------------------
+    # --- registration -----------------------------------------------------------------
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign to a Module before Module.__init__() call")
+            raise AttributeError("cannot assign to a Module before "
+                                 "Module.__init__() call")
         registry = self._registry_for(name, value)
         for other in (self._parameters, self._buffers, self._modules, self.__dict__):
             if other is not registry:
@@ -64,25 +68,27 @@ class Module:
         registry[name] = value
 
     def _registry_for(self, name, value):
-        "Where an assigned value belongs: parameters, modules, buffers, or the plain attributes."
+        "Where an assigned value goes: parameters, modules, buffers, plain attributes."
         if isinstance(value, Parameter):
             return self._parameters
         if isinstance(value, Module):
             return self._modules
         if name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer "
+                                f"'{name}' (Tensor or None expected)")
             return self._buffers
         if name in self._parameters and value is not None:
-            raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                            "(nn.Parameter or None expected)")
+            raise TypeError(f"cannot assign '{type(value).__name__}' as parameter "
+                            f"'{name}' (nn.Parameter or None expected)")
         return self._parameters if name in self._parameters else self.__dict__
 
     def __getattr__(self, name):
         for registry in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(registry, {}):
                 return self.__dict__[registry][name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute "
+                             f"'{name}'")
 
     def __delattr__(self, name):
         for registry in (self._parameters, self._buffers, self._modules, self.__dict__):
@@ -92,18 +98,21 @@ class Module:
         raise AttributeError(name)
 
     def _check_new_name(self, name, kind):
-        "KeyError, as torch raises, for a dotted name or one that another kind of attribute already uses."
+        "KeyError, as torch's, for a dotted name or one another kind of attribute has."
         if "." in name:
             raise KeyError(f'{kind} name can\'t contain "."')
-        taken = [registry for registry in (self._parameters, self._buffers, self._modules, self.__dict__) if name in registry]
+        taken = [registry for registry in (self._parameters, self._buffers,
+                                           self._modules, self.__dict__)
+                 if name in registry]
         if taken and taken[0] is not getattr(self, f"_{kind}s"):
             raise KeyError(f"attribute '{name}' already exists")
 
     def register_buffer(self, name, tensor, persistent=True):
-        "Register a tensor that is saved in the state_dict but not trained (None is allowed)."
+        "Register a tensor saved in the state_dict but not trained (None is allowed)."
         self._check_new_name(name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None required)")
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to "
+                            f"buffer '{name}' (Tensor or None required)")
         self._buffers[name] = tensor
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
@@ -112,21 +121,22 @@ class Module:
         "Register a Parameter (or None) under `name`."
         self._check_new_name(name, "parameter")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                            "(nn.Parameter or None required)")
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to "
+                            f"parameter '{name}' (nn.Parameter or None required)")
         self._parameters[name] = param
 
-    # --- calling -------------------------------------------------------------------------------
+    # --- calling ----------------------------------------------------------------------
     def forward(self, *args, **kwargs):
         "The computation of the module; every subclass defines it."
-        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the '
+                                  'required "forward" function')
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
 
-    # --- walking the tree ----------------------------------------------------------------------
+    # --- walking the tree -------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
-        "(name, module) for this module and every module below it, parents first; shared ones once by default."
+        "(name, module) for it and all below, parents first; shared once by default."
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
@@ -135,14 +145,15 @@ class Module:
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+                yield from child.named_modules(
+                    memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
         "This module and every module below it."
         return (module for _, module in self.named_modules())
 
     def named_children(self):
-        "(name, module) for the direct children, a child registered under two names once."
+        "(name, module) for the direct children, a child under two names once."
         seen = set()
         for name, child in self._modules.items():
             if child is not None and id(child) not in seen:
@@ -154,7 +165,7 @@ class Module:
         return (child for _, child in self.named_children())
 
     def _named_members(self, registry, prefix, recurse):
-        "(dotted name, tensor) from one registry of this module (and, if recurse, of all below), each once."
+        "(dotted name, tensor) of one registry here (and below if recurse), each once."
         seen = set()
         owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for path, module in owners:
@@ -164,7 +175,7 @@ class Module:
                     yield (f"{path}.{name}" if path else name), tensor
 
     def named_parameters(self, prefix="", recurse=True):
-        "(dotted name, parameter) for every parameter, shared ones once, in registration order."
+        "(dotted name, parameter) for each parameter, once, in registration order."
         return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse=True):
@@ -186,9 +197,9 @@ class Module:
         fn(self)
         return self
 
-    # --- modes and gradients -------------------------------------------------------------------
+    # --- modes and gradients ----------------------------------------------------------
     def train(self, mode=True):
-        "Set training mode (or evaluation mode with False) on this module and all below it."
+        "Set training mode (or eval mode with False) on this module and all below it."
         for module in self.modules():
             object.__setattr__(module, "training", mode)
         return self
@@ -198,7 +209,7 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none=True):
-        "Reset every parameter's gradient: to None (the default, as in torch) or to zeros."
+        "Reset every parameter's gradient: to None (default, as in torch) or to zeros."
         for param in self.parameters():
             if set_to_none:
                 param.grad = None
@@ -212,7 +223,7 @@ class Module:
         return self
 
     def _cast(self, dtype):
-        "Convert every floating-point parameter and buffer (and gradient) to `dtype`, in place."
+        "Convert floating parameters, buffers (and gradients) to `dtype`, in place."
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.dtype.kind == "f":
                 tensor.data = tensor.data.astype(dtype)
@@ -228,43 +239,51 @@ class Module:
         "Convert floating-point parameters and buffers to float32; return self."
         return self._cast(np.float32)
 
-    # --- saving and loading --------------------------------------------------------------------
+    # --- saving and loading -----------------------------------------------------------
     def state_dict(self):
-        "An ordered mapping from dotted names to the parameters and persistent buffers (sharing memory)."
+        "Dotted names to parameters and persistent buffers, in order (sharing memory)."
         state = collections.OrderedDict()
-        for prefix, module in self.named_modules(remove_duplicate=False):  # a shared layer under each name
+        # a shared layer under each name
+        for prefix, module in self.named_modules(remove_duplicate=False):
             skip = module.__dict__.get("_non_persistent", set())
-            entries = list(module._parameters.items()) + [(n, b) for n, b in module._buffers.items() if n not in skip]
+            entries = (list(module._parameters.items())
+                       + [(n, b) for n, b in module._buffers.items() if n not in skip])
             for name, tensor in entries:
                 if tensor is not None:
                     state[f"{prefix}.{name}" if prefix else name] = tensor.detach()
         return state
 
     def load_state_dict(self, state_dict, strict=True):
-        "Copy values (Tensors or NumPy arrays) into the parameters and buffers; errors before any copy."
+        "Copy Tensors or arrays into parameters and buffers; errors before any copy."
         own = self.state_dict()
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
-        problems = [f"size mismatch for {name}: copying a param with shape {np.shape(value)} from checkpoint, "
-                    f"the shape in current model is {own[name].shape}."
-                    for name, value in state_dict.items() if name in own and np.shape(value) != own[name].shape]
+        problems = [f"size mismatch for {name}: copying a param with shape "
+                    f"{np.shape(value)} from checkpoint, the shape in current model is "
+                    f"{own[name].shape}."
+                    for name, value in state_dict.items()
+                    if name in own and np.shape(value) != own[name].shape]
         if strict:
-            problems += [f"Missing key(s) in state_dict: {_quoted(missing)}."] * bool(missing)
-            problems += [f"Unexpected key(s) in state_dict: {_quoted(unexpected)}."] * bool(unexpected)
+            problems += ([f"Missing key(s) in state_dict: {_quoted(missing)}."]
+                         * bool(missing))
+            problems += ([f"Unexpected key(s) in state_dict: {_quoted(unexpected)}."]
+                         * bool(unexpected))
         if problems:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems))
+            raise RuntimeError(f"Error(s) in loading state_dict for "
+                               f"{type(self).__name__}:\n\t" + "\n\t".join(problems))
         for name, value in state_dict.items():
             if name in own:
                 np.copyto(own[name].data, np.asarray(value), casting="unsafe")
         return _IncompatibleKeys(missing, unexpected)
 
-    # --- printing ------------------------------------------------------------------------------
+    # --- printing ---------------------------------------------------------------------
     def extra_repr(self):
         "The module's own settings, shown inside the parentheses of its repr."
         return ""
 
     def __repr__(self):
-        children = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self._modules.items()]
+        children = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                    for name, child in self._modules.items()]
         lines = ([self.extra_repr()] if self.extra_repr() else []) + children
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
@@ -272,19 +291,22 @@ class Module:
 
 # %% ../book/11_modules.ipynb #636a7ebd
 def linear(input, weight, bias=None):
-    "y = input @ weight.T + bias, for input (..., in_features) and weight (out_features, in_features)."
+    "y = input @ weight.T + bias, for input (..., in) and weight (out, in)."
     if input.shape[-1:] != weight.shape[1:] or weight.ndim != 2:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied: input {input.shape} and weight "
-                           f"{weight.shape} (expected input (..., {weight.shape[-1]}))")
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied: input "
+                           f"{input.shape} and weight {weight.shape} "
+                           f"(expected input (..., {weight.shape[-1]}))")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
-        raise RuntimeError(f"expected input, weight and bias to have the same dtype, but got {input.dtype}, "
-                           f"{weight.dtype} and {None if bias is None else bias.dtype}")
+        raise RuntimeError("expected input, weight and bias to have the same dtype, "
+                           f"but got {input.dtype}, {weight.dtype} and "
+                           f"{None if bias is None else bias.dtype}")
     x, W = input.data, weight.data
     y = x @ W.T if bias is None else x @ W.T + bias.data
     inputs, vjps = (input, weight), (_linear_input_vjp, _linear_weight_vjp)
     if bias is not None:
         inputs, vjps = inputs + (bias,), vjps + (lambda g, *_: g,)
-    return record(y, inputs, vjps, "AddmmBackward0" if bias is not None else "MmBackward0")
+    return record(y, inputs, vjps,
+                  "AddmmBackward0" if bias is not None else "MmBackward0")
 
 
 def _linear_input_vjp(g, y, x, W, *bias):
@@ -296,23 +318,25 @@ def _linear_weight_vjp(g, y, x, W, *bias):
     "W̄ = ȳᵀ x, with every leading dimension of x and ȳ read as rows."
     if x.ndim == 2:
         return g.T @ x
-    rows = x.reshape((math.prod(x.shape[:-1]), x.shape[-1]))  # explicit sizes: 0 features
+    # explicit sizes: 0 features
+    rows = x.reshape((math.prod(x.shape[:-1]), x.shape[-1]))
     return g.reshape((math.prod(g.shape[:-1]), g.shape[-1])).T @ rows
 
 
 class Linear(Module):
-    "y = x W^T + b, with PyTorch's default initialization: U(-1/sqrt(in), 1/sqrt(in)) for W and b."
+    "y = x W^T + b, W and b initialized as in PyTorch: U(-1/sqrt(in), 1/sqrt(in))."
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         dtype = np.float32 if dtype is None else dtype
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
-        self.register_parameter("bias", Parameter(np.empty(out_features, dtype=dtype)) if bias else None)
+        self.register_parameter(
+            "bias", Parameter(np.empty(out_features, dtype=dtype)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self):
-        "Draw fresh weights as torch.nn.Linear does (kaiming_uniform_ with a = sqrt(5))."
+        "Draw fresh weights as torch.nn.Linear does (kaiming_uniform_, a = sqrt(5))."
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
@@ -322,11 +346,12 @@ class Linear(Module):
         return linear(input, self.weight, self.bias)
 
     def extra_repr(self):
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
 
 # %% ../book/11_modules.ipynb #ee7349b5
 def _erf(x):
-    "The error function, elementwise, to about 1e-15: Taylor series for |x| < 2.5, continued fraction beyond."
+    "Elementwise erf to ~1e-15: Taylor series for |x| < 2.5, continued fraction beyond."
     x = np.asarray(x, dtype=np.float64)
     small = np.minimum(np.abs(x), 2.5)
     term, series = small.copy(), small.copy()
@@ -335,15 +360,18 @@ def _erf(x):
         series += term / (2 * n + 1)
     large = np.maximum(np.abs(x), 2.5)
     fraction = large.copy()
-    for k in range(120, 0, -1):               # erfc(x) = e^(-x^2) / (sqrt(pi) (x + (1/2)/(x + 1/(x + (3/2)/...))))
+    # erfc(x) = e^(-x^2) / (sqrt(pi) (x + (1/2)/(x + 1/(x + (3/2)/...))))
+    for k in range(120, 0, -1):
         fraction = large + (k / 2) / fraction
     erfc_large = np.exp(-large * large) / (math.sqrt(math.pi) * fraction)
-    return np.sign(x) * np.where(np.abs(x) < 2.5, 2 / math.sqrt(math.pi) * series, 1 - erfc_large)
+    return np.sign(x) * np.where(np.abs(x) < 2.5, 2 / math.sqrt(math.pi) * series,
+                                 1 - erfc_large)
 
 
-erf = _elementwise("erf", lambda x: _erf(x).astype(x.dtype),
-                   lambda x, y: 2 / math.sqrt(math.pi) * np.exp(-x * x),
-                   "Elementwise error function: 2/sqrt(pi) times the integral of exp(-t^2) to x.")
+erf = _elementwise(
+    "erf", lambda x: _erf(x).astype(x.dtype),
+    lambda x, y: 2 / math.sqrt(math.pi) * np.exp(-x * x),
+    "Elementwise error function: 2/sqrt(pi) times the integral of exp(-t^2) to x.")
 Tensor.erf = erf
 
 
@@ -354,7 +382,8 @@ def _normal_cdf(x):
     return (0.5 * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype)
 
 
-_TANH_SCALE = math.sqrt(2 / math.pi)  # GELU's tanh approximation: tanh(c (x + 0.044715 x^3))
+# GELU's tanh approximation: tanh(c (x + 0.044715 x^3))
+_TANH_SCALE = math.sqrt(2 / math.pi)
 
 
 def _gelu_cdf(x, approximate):
@@ -368,23 +397,25 @@ def _gelu_slope(x, approximate):
     "The derivative of x Phi(x): Phi(x) + x phi(x), or that of the tanh approximation."
     if approximate == "tanh":
         t = np.tanh(_TANH_SCALE * (x + 0.044715 * x ** 3))
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _TANH_SCALE * (1 + 3 * 0.044715 * x * x)
+        return (0.5 * (1 + t)
+                + 0.5 * x * (1 - t * t) * _TANH_SCALE * (1 + 3 * 0.044715 * x * x))
     return _normal_cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
 
 
 def gelu(input, approximate="none"):
-    "x Phi(x) with Phi the standard normal CDF (or its tanh approximation: approximate='tanh')."
+    "x Phi(x) for the standard normal CDF Phi (or its tanh form: approximate='tanh')."
     if approximate not in ("none", "tanh"):
-        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+        raise RuntimeError("approximate argument must be either none or tanh, "
+                           f"got {approximate!r}")
     x = input.data
     return record(x * _gelu_cdf(x, approximate), (input,),
                   (lambda g, y, x: g * _gelu_slope(x, approximate),), "GeluBackward0")
 
 
 def _implicit_softmax_dim(ndim):
-    "The dim torch's Softmax() picks when none is given (deprecated there, with the same warning here)."
-    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=3)
+    "The dim torch's Softmax() picks when none is given (deprecated; same warning)."
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. "
+                  "Change the call to include dim=X as an argument.", stacklevel=3)
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -425,7 +456,8 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return softmax(input, _implicit_softmax_dim(input.ndim) if self.dim is None else self.dim)
+        dim = _implicit_softmax_dim(input.ndim) if self.dim is None else self.dim
+        return softmax(input, dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -435,7 +467,8 @@ class LogSoftmax(Softmax):
     "log_softmax along `dim`."
 
     def forward(self, input):
-        return log_softmax(input, _implicit_softmax_dim(input.ndim) if self.dim is None else self.dim)
+        dim = _implicit_softmax_dim(input.ndim) if self.dim is None else self.dim
+        return log_softmax(input, dim)
 
 
 class Identity(Module):
@@ -458,7 +491,7 @@ class Flatten(Module):
 
 
 class Sequential(Module):
-    "A chain of modules, registered as '0', '1', ... (or by the names of an OrderedDict), applied in order."
+    "Modules applied in order, named '0', '1', ... (or by an OrderedDict's keys)."
 
     def __init__(self, *modules):
         super().__init__()
@@ -493,14 +526,16 @@ class Sequential(Module):
 
 # %% ../book/11_modules.ipynb #12b67bc8
 def dropout(input, p=0.5, training=True):
-    "Zero each element with probability p and scale the rest by 1/(1-p) (when training; else identity)."
+    "When training, zero each element with probability p and scale the rest by 1/(1-p)."
     if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        raise ValueError("dropout probability has to be between 0 and 1, "
+                         f"but got {p}")
     if not training or p == 0:
         return input
     keep = factories._generator.random(input.shape) >= p
     scale = (keep / (1 - p) if p < 1 else np.zeros(input.shape)).astype(input.dtype)
-    return record(input.data * scale, (input,), (lambda g, y, x: g * scale,), "NativeDropoutBackward0")
+    return record(input.data * scale, (input,), (lambda g, y, x: g * scale,),
+                  "NativeDropoutBackward0")
 
 
 class Dropout(Module):
@@ -509,7 +544,8 @@ class Dropout(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+            raise ValueError("dropout probability has to be between 0 and 1, "
+                             f"but got {p}")
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
@@ -520,32 +556,37 @@ class Dropout(Module):
 
 # %% ../book/11_modules.ipynb #8ca69821
 def embedding(input, weight, padding_idx=None):
-    "Rows of `weight` looked up by the integer tensor `input`; the gradient accumulates per row."
+    "Rows of `weight` looked up by the integer tensor `input`; gradients sum per row."
     if input.dtype.kind not in "iu":
-        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got {input.dtype} instead")
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of "
+                           "the following scalar types: Long, Int; but got "
+                           f"{input.dtype} instead")
     index = input.data
     if index.size and (index.min() < 0 or index.max() >= weight.shape[0]):
-        raise IndexError(f"index out of range in self: indices must be in [0, {weight.shape[0]})")
+        raise IndexError("index out of range in self: indices must be in "
+                         f"[0, {weight.shape[0]})")
     shape, padding = weight.shape, np.zeros((weight.shape[0], 1), dtype=bool)
     if padding_idx is not None:
         padding[padding_idx] = True  # the padding row's gradient is always zero
 
-    def vjp(g, y, weight):  # each row receives the sum of the gradients of its look-ups
+    # each row receives the sum of the gradients of its look-ups
+    def vjp(g, y, weight):
         return np.where(padding, 0, _scatter(g, index, shape))
     return record(weight.data[index], (weight,), (vjp,), "EmbeddingBackward0")
 
 
 class Embedding(Module):
-    "A table of num_embeddings vectors of size embedding_dim, initialized N(0, 1); row padding_idx is zero."
+    "A num_embeddings × embedding_dim table from N(0, 1); row padding_idx is zero."
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
         super().__init__()
-        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+        if (padding_idx is not None
+                and not -num_embeddings <= padding_idx < num_embeddings):
             raise AssertionError("Padding_idx must be within num_embeddings")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
-        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=np.float32))
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
+                                         dtype=np.float32))
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
@@ -554,12 +595,13 @@ class Embedding(Module):
         return embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self):
-        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        padding = ("" if self.padding_idx is None
+                   else f", padding_idx={self.padding_idx}")
         return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
 
 # %% ../book/11_modules.ipynb #e9065262
 def _normalize(input, axes, mean, var, eps, weight, bias, affine_shape):
-    "(input - mean) / sqrt(var + eps), then * weight + bias (shaped to broadcast along the normalized features)."
+    "(input - mean) / sqrt(var + eps), then * weight + bias (reshaped to broadcast)."
     out = (input - mean) / (var + eps) ** 0.5
     if weight is not None:
         out = out * weight.reshape(affine_shape)
@@ -569,11 +611,14 @@ def _normalize(input, axes, mean, var, eps, weight, bias, affine_shape):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    "Normalize over the last len(normalized_shape) dims of each sample, then scale and shift."
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    "Normalize each sample's last len(normalized_shape) dims, then scale and shift."
+    normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, int)
+                        else tuple(normalized_shape))
     if input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
-        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {list(input.shape)}")
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, "
+                           "expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], "
+                           f"but got input of size {list(input.shape)}")
     axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     mean = input.mean(axes, keepdim=True)
     var = ((input - mean) * (input - mean)).mean(axes, keepdim=True)
@@ -581,53 +626,74 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 class LayerNorm(Module):
-    "Layer normalization over the trailing `normalized_shape`, with learned elementwise scale and shift."
+    "Layer normalization over the trailing `normalized_shape`; learned scale and shift."
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
         super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape = ((normalized_shape,)
+                                 if isinstance(normalized_shape, int)
+                                 else tuple(normalized_shape))
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, np.float32)) if elementwise_affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(self.normalized_shape, np.float32)) if elementwise_affine and bias else None)
+        self.register_parameter("weight",
+                                Parameter(np.ones(self.normalized_shape, np.float32))
+                                if elementwise_affine else None)
+        self.register_parameter("bias",
+                                Parameter(np.zeros(self.normalized_shape, np.float32))
+                                if elementwise_affine and bias else None)
 
     def forward(self, input):
-        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias,
+                          self.eps)
 
     def extra_repr(self):
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    "Normalize each channel (dim 1) over the batch (and length) dims; update the running stats when training."
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    "Normalize each channel (dim 1) over N (and L); update running stats if training."
     axes = (0,) + tuple(range(2, input.ndim))
     affine_shape = (input.shape[1],) + (1,) * (input.ndim - 2)
     if not training:
-        mean, var = (Tensor._from_array(s.data.reshape(affine_shape)) for s in (running_mean, running_var))
+        mean, var = (Tensor._from_array(s.data.reshape(affine_shape))
+                     for s in (running_mean, running_var))
         return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
     count = input.numel() // input.shape[1]
     if count <= 1:
-        raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(input.shape)}")
+        raise ValueError("Expected more than 1 value per channel when training, "
+                         f"got input size {list(input.shape)}")
     mean = input.mean(axes, keepdim=True)
     var = ((input - mean) * (input - mean)).mean(axes, keepdim=True)
     if running_mean is not None:
-        running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.data.reshape(-1)
-        running_var.data[...] = (1 - momentum) * running_var.data + momentum * var.data.reshape(-1) * count / (count - 1)
+        running_mean.data[...] = (
+            (1 - momentum) * running_mean.data + momentum * mean.data.reshape(-1))
+        running_var.data[...] = (
+            (1 - momentum) * running_var.data
+            + momentum * var.data.reshape(-1) * count / (count - 1))
     return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
 
 
 class BatchNorm1d(Module):
-    "Batch normalization of (N, C) or (N, C, L) inputs per channel, with running statistics for evaluation."
+    "Batch norm of (N, C) or (N, C, L) inputs per channel; running statistics for eval."
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", Parameter(np.ones(num_features, np.float32)) if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(num_features, np.float32)) if affine and bias else None)
+        self.register_parameter("weight", Parameter(np.ones(num_features, np.float32))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_features, np.float32))
+                                if affine and bias else None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, np.float32)))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, np.float32)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+            self.register_buffer("running_mean",
+                                 Tensor(np.zeros(num_features, np.float32)))
+            self.register_buffer("running_var",
+                                 Tensor(np.ones(num_features, np.float32)))
+            self.register_buffer("num_batches_tracked",
+                                 Tensor(np.array(0, dtype=np.int64)))
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
@@ -636,16 +702,18 @@ class BatchNorm1d(Module):
         if input.ndim not in (2, 3):
             raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
         if input.shape[1] != self.num_features:
-            raise RuntimeError(f"running_mean should contain {input.shape[1]} elements not {self.num_features}")
+            raise RuntimeError(f"running_mean should contain {input.shape[1]} elements "
+                               f"not {self.num_features}")
         use_batch_stats = self.training or not self.track_running_stats
         momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
             if momentum is None:  # a cumulative average over all batches so far
                 momentum = 1.0 / self.num_batches_tracked.item()
-        return batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
-                          use_batch_stats, momentum, self.eps)
+        return batch_norm(input, self.running_mean, self.running_var, self.weight,
+                          self.bias, use_batch_stats, momentum, self.eps)
 
     def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")

@@ -14,9 +14,10 @@ from .grad_mode import enable_grad
 
 # %% ../book/15_optim.ipynb #b2f5f42e
 def _type_name(value):
-    "The qualified name of value's type, as torch.typename spells it (`numpy.ndarray`, `float`)."
+    "The qualified name torch.typename gives value's type (`numpy.ndarray`, `float`)."
     cls = type(value)
-    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    return (cls.__qualname__ if cls.__module__ == "builtins"
+            else f"{cls.__module__}.{cls.__qualname__}")
 
 
 def _evaluate(closure):
@@ -28,7 +29,7 @@ def _evaluate(closure):
 
 
 def _copy_state_value(key, value, param):
-    "A copy of a saved state value; arrays become Tensors, in the parameter's dtype if floating (not 'step')."
+    "A copy of a state value; arrays as Tensors, floats (not 'step') in param's dtype."
     if not isinstance(value, (Tensor, np.ndarray)):
         return copy.deepcopy(value)
     array = value.data if isinstance(value, Tensor) else value
@@ -37,12 +38,13 @@ def _copy_state_value(key, value, param):
 
 
 class Optimizer:
-    "Base class of optimizers: parameter groups with their hyperparameters, per-parameter state, zero_grad."
+    "Base class of optimizers: parameter groups with hyperparameters, state, zero_grad."
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
-            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
-                            f"or dicts, but got {_type_name(params)}")
+            raise TypeError("params argument given to the optimizer should be an "
+                            "iterable of Tensors or dicts, but got "
+                            f"{_type_name(params)}")
         self.defaults = defaults
         self.state = collections.defaultdict(dict)
         self.param_groups = []
@@ -53,17 +55,20 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group):
-        "Add a dict {'params': tensors, hyperparameter: value, ...}; hyperparameters it omits take the defaults."
+        "Add a group {'params': tensors, ...}; hyperparameters it omits take defaults."
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {_type_name(param_group)}")
+            raise TypeError("param_group must be a dict, but got "
+                            f"{_type_name(param_group)}")
         params = param_group["params"]
         if isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
-                            "ordering of tensors in sets will change between runs. Please use a list instead.")
+            raise TypeError("optimizer parameters need to be organized in ordered "
+                            "collections, but the ordering of tensors in sets will "
+                            "change between runs. Please use a list instead.")
         params = [params] if isinstance(params, Tensor) else list(params)
         for param in params:
             if not isinstance(param, Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {_type_name(param)}")
+                raise TypeError("optimizer can only optimize Tensors, but one of the "
+                                f"params is {_type_name(param)}")
             if not (param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         taken = {id(p) for group in self.param_groups for p in group["params"]}
@@ -75,12 +80,12 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _params_with_grad(self):
-        "Each group, with the list of its parameters that have a gradient: what a step updates."
+        "Each group, with its parameters that have a gradient: what a step updates."
         for group in self.param_groups:
             yield group, [param for param in group["params"] if param.grad is not None]
 
     def zero_grad(self, set_to_none=True):
-        "Reset the gradients: set `.grad` to None (the default, as in torch 2), or fill it with zeros in place."
+        "Reset gradients: `.grad` to None (default, as in torch 2) or zeroed in place."
         for group in self.param_groups:
             for param in group["params"]:
                 if param.grad is not None:
@@ -94,81 +99,92 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self):
-        "The state and the groups' hyperparameters, parameters replaced by their positions (torch's format)."
+        "The state and hyperparameters, parameters as their positions (torch's format)."
         index, groups = {}, []
         for group in self.param_groups:
             for param in group["params"]:
                 index.setdefault(id(param), len(index))
-            hyperparameters = {name: value for name, value in group.items() if name != "params"}
-            groups.append({**hyperparameters, "params": [index[id(p)] for p in group["params"]]})
-        # Like torch, the state's arrays are the optimizer's own, not copies: deepcopy to keep a snapshot.
-        return {"state": {index[id(p)]: state for p, state in self.state.items()}, "param_groups": groups}
+            hyperparameters = {name: value for name, value in group.items()
+                               if name != "params"}
+            groups.append({**hyperparameters,
+                           "params": [index[id(p)] for p in group["params"]]})
+        # Like torch, the state's arrays are the optimizer's own: deepcopy to snapshot.
+        return {"state": {index[id(p)]: state for p, state in self.state.items()},
+                "param_groups": groups}
 
     def load_state_dict(self, state_dict):
         "Restore the hyperparameters and a copy of the state saved by `state_dict()`."
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError("loaded state dict has a different number of parameter groups")
-        if any(len(g["params"]) != len(s["params"]) for g, s in zip(self.param_groups, saved_groups)):
-            raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
-                             "of optimizer's group")
-        param_at = {i: p for g, s in zip(self.param_groups, saved_groups) for i, p in zip(s["params"], g["params"])}
+            raise ValueError("loaded state dict has a different number of "
+                             "parameter groups")
+        if any(len(g["params"]) != len(s["params"])
+               for g, s in zip(self.param_groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that "
+                             "doesn't match the size of optimizer's group")
+        param_at = {i: p for g, s in zip(self.param_groups, saved_groups)
+                    for i, p in zip(s["params"], g["params"])}
         state = collections.defaultdict(dict)
         for i, saved in state_dict["state"].items():
-            state[param_at[i]] = {key: _copy_state_value(key, value, param_at[i]) for key, value in saved.items()}
+            state[param_at[i]] = {key: _copy_state_value(key, value, param_at[i])
+                                  for key, value in saved.items()}
         self.state = state
-        self.param_groups = [{**copy.deepcopy({k: v for k, v in s.items() if k != "params"}), "params": g["params"]}
-                             for g, s in zip(self.param_groups, saved_groups)]
+        self.param_groups = [
+            {**copy.deepcopy({k: v for k, v in s.items() if k != "params"}),
+             "params": g["params"]}
+            for g, s in zip(self.param_groups, saved_groups)]
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
-            lines += [f"    {name}: {group[name]}" for name in sorted(group) if name != "params"]
+            lines += [f"    {name}: {group[name]}" for name in sorted(group)
+                      if name != "params"]
         return "\n".join(lines) + "\n)"
 
 
 def _require(valid, message):
-    "Raise ValueError(message) unless `valid`: how optimizers refuse hyperparameters, before any state exists."
+    "Raise ValueError(message) unless `valid`: refuse hyperparameters before any state."
     if not valid:
         raise ValueError(message)
 
 # %% ../book/15_optim.ipynb #6b6a47ea
 class SGD(Optimizer):
-    "Stochastic gradient descent, optionally with momentum, dampening, Nesterov momentum and weight decay."
+    "Stochastic gradient descent; optional momentum, dampening, Nesterov, weight decay."
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
+                 nesterov=False, *, maximize=False):
         _require(lr >= 0, f"Invalid learning rate: {lr}")
         _require(momentum >= 0, f"Invalid momentum value: {momentum}")
         _require(weight_decay >= 0, f"Invalid weight_decay value: {weight_decay}")
         _require(not nesterov or (momentum > 0 and dampening == 0),
                  "Nesterov momentum requires a momentum and zero dampening")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
 
     def step(self, closure=None):
-        "One step for every parameter that has a gradient; returns the closure's loss, if a closure is given."
+        "A step for each parameter with a gradient; returns the closure's loss, if any."
         loss = _evaluate(closure)
         for group, params in self._params_with_grad():
-            lr, momentum, dampening, decay = (float(group[k]) for k in
-                                              ("lr", "momentum", "dampening", "weight_decay"))
+            lr, momentum, dampening, decay = (float(group[k]) for k in (
+                "lr", "momentum", "dampening", "weight_decay"))
             for param in params:
                 theta, g = param.data, param.grad.data
                 if group["maximize"]:
                     g = -g
                 if decay != 0:
-                    g = g + decay * theta                 # the gradient of the penalty (λ/2)‖θ‖²
+                    g = g + decay * theta  # the gradient of the penalty (λ/2)‖θ‖²
                 if momentum != 0:
                     g = self._momentum(param, g, momentum, dampening, group["nesterov"])
                 theta -= lr * g
         return loss
 
     def _momentum(self, param, g, momentum, dampening, nesterov):
-        "The step direction with momentum: b = μ b + (1 - τ) g (b₁ = g₁), and g + μ b if Nesterov."
+        "Momentum's step direction: b = μ b + (1 - τ) g (b₁ = g₁); g + μ b if Nesterov."
         state = self.state[param]
         if "momentum_buffer" not in state:
-            state["momentum_buffer"] = Tensor(g)          # a copy: b₁ = g₁, no dampening
+            state["momentum_buffer"] = Tensor(g)  # a copy: b₁ = g₁, no dampening
             buffer = state["momentum_buffer"].data
         else:
             buffer = state["momentum_buffer"].data
@@ -178,32 +194,35 @@ class SGD(Optimizer):
 
 # %% ../book/15_optim.ipynb #3c163772
 class Adam(Optimizer):
-    "Adam: steps scaled per coordinate by running averages of the gradient and of its square."
+    "Adam: steps scaled per coordinate by running means of the gradient and its square."
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
         _require(lr >= 0, f"Invalid learning rate: {lr}")
         _require(eps >= 0, f"Invalid epsilon value: {eps}")
         _require(0 <= betas[0] < 1, f"Invalid beta parameter at index 0: {betas[0]}")
         _require(0 <= betas[1] < 1, f"Invalid beta parameter at index 1: {betas[1]}")
         _require(weight_decay >= 0, f"Invalid weight_decay value: {weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize,
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _init_state(self, param, amsgrad):
-        "A parameter's state before its first step: step 0 (a float32 tensor, as in torch) and zero moments."
+        "State before the first step: step 0 (float32, as in torch) and zero moments."
         state = self.state[param]
         state["step"] = Tensor(0.0)
-        state["exp_avg"], state["exp_avg_sq"] = Tensor(np.zeros_like(param.data)), Tensor(np.zeros_like(param.data))
+        state["exp_avg"] = Tensor(np.zeros_like(param.data))
+        state["exp_avg_sq"] = Tensor(np.zeros_like(param.data))
         if amsgrad:
             state["max_exp_avg_sq"] = Tensor(np.zeros_like(param.data))
 
     def step(self, closure=None):
-        "One step for every parameter that has a gradient; returns the closure's loss, if a closure is given."
+        "A step for each parameter with a gradient; returns the closure's loss, if any."
         loss = _evaluate(closure)
         for group, params in self._params_with_grad():
-            lr, eps, decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+            lr, eps, decay = (float(group["lr"]), float(group["eps"]),
+                              float(group["weight_decay"]))
             beta1, beta2 = map(float, group["betas"])
             for param in params:
                 if not self.state[param]:
@@ -215,15 +234,16 @@ class Adam(Optimizer):
                 state["step"].data += 1
                 t = state["step"].item()
                 if decay != 0 and group["decoupled_weight_decay"]:
-                    theta *= 1 - lr * decay                   # AdamW: shrink the weights directly
+                    theta *= 1 - lr * decay  # AdamW: shrink the weights directly
                 elif decay != 0:
-                    g = g + decay * theta                     # Adam: the L2 penalty's gradient joins g
+                    g = g + decay * theta    # Adam: the L2 penalty's gradient joins g
                 m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-                m += (1 - beta1) * (g - m)                    # m ← β₁m + (1 - β₁)g, as torch's lerp
+                m += (1 - beta1) * (g - m)   # m ← β₁m + (1 - β₁)g, as torch's lerp
                 v *= beta2
                 v += (1 - beta2) * g * g
                 if group["amsgrad"]:
-                    v = np.maximum(state["max_exp_avg_sq"].data, v, out=state["max_exp_avg_sq"].data)
+                    v = np.maximum(state["max_exp_avg_sq"].data, v,
+                                   out=state["max_exp_avg_sq"].data)
                 bias_correction1, bias_correction2 = 1 - beta1 ** t, 1 - beta2 ** t
                 denominator = np.sqrt(v) / bias_correction2 ** 0.5 + eps  # √v̂ + ε
                 theta -= (lr / bias_correction1) * (m / denominator)
@@ -231,9 +251,9 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    "Adam with decoupled weight decay: the weights shrink by lr·weight_decay, outside the moments."
+    "Adam with decoupled weight decay: weights shrink by lr·decay, outside the moments."
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
-                         decoupled_weight_decay=True)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                 weight_decay=1e-2, amsgrad=False, *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad,
+                         maximize=maximize, decoupled_weight_decay=True)

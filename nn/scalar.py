@@ -9,7 +9,7 @@ import random
 
 # %% ../book/18_moons.ipynb #c84fb5ca
 class Value:
-    "A scalar that records how it was computed, so that backward() can differentiate through it."
+    "A scalar recording how it was computed, so that backward() can differentiate it."
 
     def __init__(self, data, children=(), op=""):
         self.data, self.grad = data, 0.0
@@ -38,7 +38,8 @@ class Value:
 
     def __pow__(self, exponent):
         if not isinstance(exponent, (int, float)):
-            raise TypeError(f"only int or float exponents are supported, got {type(exponent).__name__}")
+            raise TypeError("only int or float exponents are supported, got "
+                            f"{type(exponent).__name__}")
         out = Value(self.data ** exponent, (self,), f"**{exponent}")
 
         def _backward():
@@ -82,7 +83,7 @@ class Value:
     def __rtruediv__(self, other): return other * self ** -1
 
     def backward(self):
-        "Set this value's gradient to 1 and add d(self)/dv into v.grad for every Value v it depends on."
+        "Set self.grad to 1; add d(self)/dv into v.grad for each Value v it depends on."
         order, seen, stack = [], set(), [(self, False)]
         while stack:
             value, inputs_done = stack.pop()
@@ -91,9 +92,10 @@ class Value:
             elif value not in seen:
                 seen.add(value)
                 stack.append((value, True))
-                stack.extend((child, False) for child in value._prev if child not in seen)
+                stack.extend((child, False)
+                             for child in value._prev if child not in seen)
         self.grad = 1.0
-        for value in reversed(order):  # every value before the values it was computed from
+        for value in reversed(order):  # each value before those it was computed from
             value._backward()
 
     def __repr__(self):
@@ -101,7 +103,7 @@ class Value:
 
 # %% ../book/18_moons.ipynb #ada8efc9
 class Neuron:
-    "One unit: the weighted sum of its inputs plus a bias, then ReLU unless nonlin=False."
+    "One unit: weighted sum of its inputs plus a bias, then ReLU unless nonlin=False."
 
     def __init__(self, nin, nonlin=True):
         self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
@@ -118,7 +120,7 @@ class Neuron:
 
 
 class Layer:
-    "nout neurons reading the same inputs; returns the list of their outputs (a single Value if nout == 1)."
+    "nout neurons on the same inputs; returns their outputs (one Value if nout == 1)."
 
     def __init__(self, nin, nout, **kwargs):
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
@@ -133,11 +135,12 @@ class Layer:
 
 
 class MLP:
-    "A multilayer perceptron: nin inputs, then layers of sizes nouts, ReLU on all but the last."
+    "A multilayer perceptron: nin inputs, layer sizes nouts, ReLU on all but the last."
 
     def __init__(self, nin, nouts):
         sizes = [nin] + list(nouts)
-        self.layers = [Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))]
+        self.layers = [Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1)
+                       for i in range(len(nouts))]
 
     def __call__(self, x):
         for layer in self.layers:

@@ -18,28 +18,34 @@ _NUMERIC_KINDS = "biufc"  # bool, signed and unsigned int, float, complex
 
 
 def _saveable_array(name, value):
-    "The array to store for one state_dict entry; TypeError for a key or value that is not plain numbers."
+    "One entry's array to store; TypeError for a non-str key or a non-numeric value."
     if not isinstance(name, str):
-        raise TypeError(f"nn.save: keys must be strings, got {name!r} of type {type(name).__name__}")
+        raise TypeError(f"nn.save: keys must be strings, got {name!r} of type "
+                        f"{type(name).__name__}")
     if isinstance(value, collections.abc.Mapping):
-        raise TypeError(f"nn.save stores a flat mapping of names to tensors, but {name!r} holds a nested "
-                        f"{type(value).__name__} (an optimizer state_dict? a checkpoint dict?): save each part "
-                        f"separately")
-    if not isinstance(value, (Tensor, np.ndarray, np.generic, bool, int, float, complex)):
-        raise TypeError(f"nn.save: {name!r} is a {type(value).__name__}; values must be Tensors, NumPy arrays "
-                        f"or numbers")
+        raise TypeError("nn.save stores a flat mapping of names to tensors, but "
+                        f"{name!r} holds a nested {type(value).__name__} (an optimizer "
+                        "state_dict? a checkpoint dict?): save each part separately")
+    if not isinstance(value, (Tensor, np.ndarray, np.generic,
+                              bool, int, float, complex)):
+        raise TypeError(f"nn.save: {name!r} is a {type(value).__name__}; values must "
+                        "be Tensors, NumPy arrays or numbers")
     array = np.asarray(value.data if isinstance(value, Tensor) else value)
     if array.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(f"nn.save: {name!r} has dtype {array.dtype}; only numeric arrays are stored (no pickles)")
+        raise TypeError(f"nn.save: {name!r} has dtype {array.dtype}; only numeric "
+                        "arrays are stored (no pickles)")
     return array
 
 
 def save(obj, f):
-    "Write a state_dict (a flat mapping of str to Tensor, ndarray or number) to `f` as a NumPy .npz archive."
+    "Write a state_dict (names to Tensors, arrays or numbers) to `f` as a NumPy .npz."
     if not isinstance(obj, collections.abc.Mapping):
-        raise TypeError(f"nn.save stores a mapping of names to tensors (a state_dict), not a {type(obj).__name__}")
-    arrays = {name: _saveable_array(name, value) for name, value in obj.items()}  # all checked before writing
-    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        raise TypeError("nn.save stores a mapping of names to tensors (a state_dict), "
+                        f"not a {type(obj).__name__}")
+    # all checked before writing
+    arrays = {name: _saveable_array(name, value) for name, value in obj.items()}
+    with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED,
+                         allowZip64=True) as archive:
         for name, array in arrays.items():
             with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
                 np.lib.format.write_array(member, array, allow_pickle=False)
@@ -47,23 +53,26 @@ def save(obj, f):
 
 def _refusal(what):
     "The error for a file (or member) that np.load would only read by unpickling."
-    return ValueError(f"nn.load refuses {what}: it holds pickled Python objects (or is no NumPy file at all), and "
-                      f"unpickling can run code; nn reads numeric arrays only")
+    return ValueError(f"nn.load refuses {what}: it holds pickled Python objects (or is "
+                      "no NumPy file at all), and unpickling can run code; nn reads "
+                      "numeric arrays only")
 
 
 def load(f, map_location=None, *, weights_only=True):
-    "Read a state_dict written by `save` (or np.savez): an OrderedDict of names to Tensors. Never unpickles."
+    "Read `save`'s (or np.savez's) file as an OrderedDict of Tensors. Never unpickles."
     if not weights_only:
-        raise ValueError("nn.load reads arrays only and never unpickles; weights_only=False would let the file "
-                         "run code")
+        raise ValueError("nn.load reads arrays only and never unpickles; "
+                         "weights_only=False would let the file run code")
     if map_location is not None and str(map_location) != "cpu":
-        raise ValueError(f"map_location={map_location!r}: nn keeps every tensor on the CPU (use None or 'cpu')")
+        raise ValueError(f"map_location={map_location!r}: nn keeps every tensor on the "
+                         "CPU (use None or 'cpu')")
     try:
         archive = np.load(f, allow_pickle=False)
     except ValueError as error:  # a pickle file: NumPy did not read it
         raise _refusal("this file") from error
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError("nn.load reads .npz archives of named arrays, but this file holds a single array")
+        raise ValueError("nn.load reads .npz archives of named arrays, but this file "
+                         "holds a single array")
     with archive:
         state = collections.OrderedDict()
         for name in archive.files:
@@ -72,7 +81,9 @@ def load(f, map_location=None, *, weights_only=True):
             except ValueError as error:  # an object array: stored as a pickle
                 raise _refusal(repr(name)) from error
             if not isinstance(value, np.ndarray):
-                raise ValueError(f"{name!r} in this zip archive is not a .npy array: a file written by torch.save? "
-                                 f"Read it with torch.load(f, weights_only=True) and convert with .numpy()")
+                raise ValueError(
+                    f"{name!r} in this zip archive is not a .npy array: a file written "
+                    "by torch.save? Read it with torch.load(f, weights_only=True) and "
+                    "convert with .numpy()")
             state[name] = from_numpy(value)
     return state

@@ -23,14 +23,18 @@ def test_long_code_is_found_in_cells_solutions_and_modules(tmp_path):
     (tmp_path / "book" / "01_a.ipynb").write_text(notebook([
         ("code", "y = 1\n" + long),
         ("markdown", prose + "\n```python\n" + long + "\n```\n```text\n" + long + "\n```"),
-        ("markdown", prose)]))
+        ("markdown", prose),
+        ("markdown", "1. **An exercise.**\n\n   ```python\n   " + long + "\n   ```\n")]))
     (tmp_path / "nn" / "a.py").write_text("short = 1\n" + long + "\n")
     found = [where for where, length in check_lines.long_lines(tmp_path)]
-    assert found == ["book/01_a.ipynb cell c0", "book/01_a.ipynb cell c1", "nn/a.py:2"]
+    assert found == ["book/01_a.ipynb cell c0", "book/01_a.ipynb cell c1",
+                     "book/01_a.ipynb cell c3", "nn/a.py:2"]
 
 
 def test_lines_of_exactly_88_characters_pass(tmp_path):
     (tmp_path / "book").mkdir()
     (tmp_path / "nn").mkdir()
     (tmp_path / "nn" / "a.py").write_text("#" * 88 + "\n")
+    indented = "   ```python\n   " + "#" * 88 + "\n   ```\n"  # the list's indent is not code
+    (tmp_path / "book" / "01_a.ipynb").write_text(notebook([("markdown", indented)]))
     assert list(check_lines.long_lines(tmp_path)) == []

@@ -9,18 +9,21 @@ solutions), and every module of nn/ (which the code cells make).
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 88
-FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```", re.M | re.S)  # code, not its output
+# a fenced Python block (indented too, inside a list item); not the blocks of output
+FENCE = re.compile(r"^([ \t]*)```python[ \t]*\n(.*?)^\1```", re.M | re.S)
 
 
 def notebook_code(path):
     "Each (cell id, line) of code in a notebook: code cells, and fenced blocks in Markdown cells."
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         source = "".join(cell["source"])
-        blocks = [source] if cell["cell_type"] == "code" else FENCE.findall(source)
+        blocks = ([source] if cell["cell_type"] == "code" else
+                  [textwrap.dedent(block) for _, block in FENCE.findall(source)])
         for block in blocks:
             for line in block.splitlines():
                 yield cell.get("id", "?"), line

@@ -6,7 +6,8 @@ __all__ = ['grad', 'detect_anomaly', 'set_detect_anomaly', 'is_anomaly_enabled']
 # %% ../../book/08_autograd.ipynb #2f4b4936
 import numpy as np
 
-from ..engine import Tensor, _backward_mode, _backward_order, _propagate, _seed_gradient
+from ..engine import (Tensor, _backward_mode, _backward_order, _propagate,
+                       _seed_gradient)
 
 # %% ../../book/08_autograd.ipynb #302e6591
 def _as_tuple(tensors):
@@ -15,7 +16,7 @@ def _as_tuple(tensors):
 
 
 def _reachable(outputs):
-    "The ids of every tensor a gradient can reach from `outputs` (raises if a graph was released)."
+    "Ids of the tensors a gradient reaches from `outputs`; raises on a released graph."
     ids = {id(out) for out in outputs}
     for out in outputs:
         if out._node is not None:
@@ -29,26 +30,32 @@ def _check_inputs(inputs, outputs, allow_unused):
     reachable = _reachable(outputs)
     for index, tensor in enumerate(inputs):
         if not tensor._requires_grad:
-            raise RuntimeError(f"One of the differentiated Tensors (index {index}) does not require grad")
+            raise RuntimeError(f"One of the differentiated Tensors (index {index}) "
+                               "does not require grad")
         if not allow_unused and id(tensor) not in reachable:
-            raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have been used "
-                               f"in the graph. Set allow_unused=True if this is the desired behavior.")
+            raise RuntimeError(f"The differentiated Tensor at index {index} appears "
+                               "to not have been used in the graph. Set "
+                               "allow_unused=True if this is the desired behavior.")
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None):
-    "The gradients of `outputs` with respect to `inputs`, as a tuple; no `.grad` is changed."
+    "The gradients of `outputs` w.r.t. `inputs`, as a tuple; no `.grad` is changed."
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
-    grad_outputs = (None,) * len(outputs) if grad_outputs is None else _as_tuple(grad_outputs)
-    seeds = [_seed_gradient(out, g, create_graph) for out, g in zip(outputs, grad_outputs)]
+    grad_outputs = ((None,) * len(outputs) if grad_outputs is None
+                    else _as_tuple(grad_outputs))
+    seeds = [_seed_gradient(out, g, create_graph)
+             for out, g in zip(outputs, grad_outputs)]
     _check_inputs(inputs, outputs, allow_unused)
     retain_graph = create_graph if retain_graph is None else retain_graph
     position = {id(tensor): i for i, tensor in enumerate(inputs)}
     found = [None] * len(inputs)
     with _backward_mode(create_graph):
         for k, (out, seed) in enumerate(zip(outputs, seeds)):
-            keep = retain_graph or k < len(outputs) - 1  # the later outputs' walks need it
-            walk = [(out, seed)] if out._node is None else _propagate(out, seed, keep, create_graph)
+            # the later outputs' walks need it
+            keep = retain_graph or k < len(outputs) - 1
+            walk = ([(out, seed)] if out._node is None
+                    else _propagate(out, seed, keep, create_graph))
             for tensor, gradient in walk:
                 i = position.get(id(tensor))
                 if i is not None:
@@ -57,7 +64,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def _as_gradient(gradient):
-    "A gradient as grad returns it: None, a tensor of create_graph as it is, else a fresh copy."
+    "A gradient as grad returns it: None, a create_graph tensor as is, or a fresh copy."
     if gradient is None or isinstance(gradient, Tensor):
         return gradient
     return Tensor._from_array(np.array(gradient))
@@ -76,7 +83,7 @@ from ..anomaly_mode import _AnomalyMode
 
 
 class detect_anomaly:
-    "Context manager and decorator that checks every op's result and every gradient for nan and inf."
+    "Context manager and decorator: checks op results and gradients for nan and inf."
 
     def __init__(self, check_nan=True):
         self.check_nan = check_nan

@@ -15,14 +15,15 @@ from ..shapes import cat, stack
 
 # %% ../../book/09_higher_order.ipynb #2379558a
 def _as_inputs(inputs, create_graph):
-    "The inputs as a tuple of tensors that require grad: cut from their graph unless create_graph."
+    "The inputs as tensors that require grad, cut from their graph unless create_graph."
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
-            raise TypeError(f"The inputs given to the function must be Tensors, but input {i} "
-                            f"is {type(x).__name__}")
-    prepared = tuple(x if create_graph and x.requires_grad else x.detach().requires_grad_()
+            raise TypeError("The inputs given to the function must be Tensors, but "
+                            f"input {i} is {type(x).__name__}")
+    prepared = tuple(x if create_graph and x.requires_grad
+                     else x.detach().requires_grad_()
                      for x in inputs)
     return prepared, single
 
@@ -33,8 +34,8 @@ def _as_outputs(outputs):
     outputs = (outputs,) if single else tuple(outputs)
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
-            raise TypeError(f"The outputs of the user-provided function must be Tensors, but "
-                            f"output {i} is {type(out).__name__}")
+            raise TypeError("The outputs of the user-provided function must be "
+                            f"Tensors, but output {i} is {type(out).__name__}")
     return outputs, single
 
 
@@ -44,8 +45,9 @@ def _filled(grads, like, create_graph, strict, what):
     for i, (g, x) in enumerate(zip(grads, like)):
         if g is None:
             if strict:
-                raise RuntimeError(f"The output of the user-provided function is independent of "
-                                   f"input {i}. This is not allowed in strict mode ({what}).")
+                raise RuntimeError("The output of the user-provided function is "
+                                   f"independent of input {i}. This is not allowed in "
+                                   f"strict mode ({what}).")
             g = Tensor._from_array(np.zeros(x.shape, dtype=x.dtype))
         results.append(g if create_graph else g.detach())
     return tuple(results)
@@ -58,7 +60,7 @@ def _shaped_like(values, single):
 
 # %% ../../book/09_higher_order.ipynb #e84de9d5
 def _seeded_grads(outputs, inputs, seeds, create_graph):
-    "grad of the outputs that require grad, with their seeds; None for an input none of them use."
+    "grad of the outputs that require grad, with their seeds; None for inputs none use."
     pairs = [(out, seed) for out, seed in zip(outputs, seeds) if out.requires_grad]
     if not pairs:
         return (None,) * len(inputs)
@@ -80,23 +82,25 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         grads = _seeded_grads(outputs, inputs, _seeds(v, outputs), create_graph)
     outputs = tuple(out if create_graph else out.detach() for out in outputs)
     return (_shaped_like(outputs, single_output),
-            _shaped_like(_filled(grads, inputs, create_graph, strict, "vjp"), single_input))
+            _shaped_like(_filled(grads, inputs, create_graph, strict, "vjp"),
+                         single_input))
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    "The function's output, and J v: the Jacobian-vector product, by differentiating a vjp."
+    "The function's output, and the Jacobian-vector product J v: a differentiated vjp."
     inputs, single_input = _as_inputs(inputs, create_graph)
     with enable_grad():
         outputs, single_output = _as_outputs(func(*inputs))
         # J^T u is linear in u: its vjp with v, taken with respect to u, is J v.
         dummies = tuple(_zeros_like(out).requires_grad_() for out in outputs)
-        transposed = _filled(_seeded_grads(outputs, inputs, dummies, True), inputs, True,
-                             strict, "jvp")
+        transposed = _filled(_seeded_grads(outputs, inputs, dummies, True), inputs,
+                             True, strict, "jvp")
         vs = (None,) * len(inputs) if v is None else _as_outputs(v)[0]
         grads = _seeded_grads(transposed, dummies, vs, create_graph)
     outputs = tuple(out if create_graph else out.detach() for out in outputs)
     return (_shaped_like(outputs, single_output),
-            _shaped_like(_filled(grads, outputs, create_graph, strict, "jvp"), single_output))
+            _shaped_like(_filled(grads, outputs, create_graph, strict, "jvp"),
+                         single_output))
 
 
 def _zeros_like(x):
@@ -106,7 +110,7 @@ def _zeros_like(x):
 
 # %% ../../book/09_higher_order.ipynb #6e6690f2
 def _jacobian_rows(out, inputs, create_graph, strict):
-    "d out / d x for every input x, of shape out.shape + x.shape: one backward per element."
+    "d out / d x for each input x, shape out.shape + x.shape: one backward per element."
     rows = []
     for j in range(out.numel()):
         e_j = np.zeros(out.numel(), dtype=out.dtype)
@@ -114,28 +118,31 @@ def _jacobian_rows(out, inputs, create_graph, strict):
         seed = Tensor._from_array(e_j.reshape(out.shape))
         grads = _seeded_grads((out,), inputs, (seed,), create_graph)
         rows.append(_filled(grads, inputs, create_graph, strict, "jacobian"))
-    return tuple(stack([row[k] for row in rows]).reshape(out.shape + x.shape) if rows else
-                 Tensor._from_array(np.zeros(out.shape + x.shape, x.dtype))
+    return tuple(stack([row[k] for row in rows]).reshape(out.shape + x.shape)
+                 if rows else Tensor._from_array(np.zeros(out.shape + x.shape, x.dtype))
                  for k, x in enumerate(inputs))
 
 
 def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
              strategy="reverse-mode"):
-    "The Jacobian of func at inputs, d output / d input, one reverse pass per output element."
+    "The Jacobian d output / d input of func at inputs: a backward per output element."
     if strategy != "reverse-mode":
-        raise NotImplementedError("nn computes Jacobians in reverse mode (strategy='reverse-mode')")
+        raise NotImplementedError("nn computes Jacobians in reverse mode "
+                                  "(strategy='reverse-mode')")
     inputs, single_input = _as_inputs(inputs, create_graph)
     with enable_grad():
         outputs, single_output = _as_outputs(func(*inputs))
-        blocks = tuple(_jacobian_rows(out, inputs, create_graph, strict) for out in outputs)
+        blocks = tuple(_jacobian_rows(out, inputs, create_graph, strict)
+                       for out in outputs)
     blocks = tuple(_shaped_like(row, single_input) for row in blocks)
     return _shaped_like(blocks, single_output)
 
 
 def _one_element(output, name):
-    "The output of a function that `hessian`, `vhp` and `hvp` take: a one-element tensor."
+    "The output of a function given to `hessian`, `vhp` or `hvp`: a one-element tensor."
     if not isinstance(output, Tensor) or output.numel() != 1:
-        raise RuntimeError(f"The function given to {name} should return a single element Tensor")
+        raise RuntimeError(f"The function given to {name} should return a single "
+                           "element Tensor")
     return output
 
 
@@ -146,9 +153,11 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
     def gradient(*xs):
         out = _one_element(func(*xs), "hessian")
-        grads = _filled(_seeded_grads((out,), xs, (None,), True), xs, True, strict, "hessian")
+        grads = _filled(_seeded_grads((out,), xs, (None,), True), xs, True, strict,
+                        "hessian")
         return _shaped_like(grads, single_input)
-    return jacobian(gradient, inputs, create_graph, strict, vectorize, outer_jacobian_strategy)
+    return jacobian(gradient, inputs, create_graph, strict, vectorize,
+                    outer_jacobian_strategy)
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
@@ -156,31 +165,34 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     inputs, single_input = _as_inputs(inputs, create_graph)
     with enable_grad():
         out = _one_element(func(*inputs), "vhp")
-        gradient = _filled(_seeded_grads((out,), inputs, (None,), True), inputs, True, strict,
-                           "vhp")
+        gradient = _filled(_seeded_grads((out,), inputs, (None,), True), inputs, True,
+                           strict, "vhp")
         grads = _seeded_grads(gradient, inputs, _seeds(v, inputs), create_graph)
     return (out if create_graph else out.detach(),
-            _shaped_like(_filled(grads, inputs, create_graph, strict, "vhp"), single_input))
+            _shaped_like(_filled(grads, inputs, create_graph, strict, "vhp"),
+                         single_input))
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
-    "The function's output, and H v, by differentiating u^T H (linear in u) with respect to u."
+    "The function's output, and H v, by differentiating u^T H (linear in u) w.r.t. u."
     inputs, single_input = _as_inputs(inputs, create_graph)
     with enable_grad():
         out = _one_element(func(*inputs), "hvp")
-        gradient = _filled(_seeded_grads((out,), inputs, (None,), True), inputs, True, strict,
-                           "hvp")
+        gradient = _filled(_seeded_grads((out,), inputs, (None,), True), inputs, True,
+                           strict, "hvp")
         dummies = tuple(_zeros_like(x).requires_grad_() for x in inputs)
-        transposed = _filled(_seeded_grads(gradient, inputs, dummies, True), inputs, True,
-                             strict, "hvp")
+        transposed = _filled(_seeded_grads(gradient, inputs, dummies, True), inputs,
+                             True, strict, "hvp")
         grads = _seeded_grads(transposed, dummies, _seeds(v, inputs), create_graph)
     return (out if create_graph else out.detach(),
-            _shaped_like(_filled(grads, inputs, create_graph, strict, "hvp"), single_input))
+            _shaped_like(_filled(grads, inputs, create_graph, strict, "hvp"),
+                         single_input))
 
 
 # %% ../../book/09_higher_order.ipynb #086f0786
-def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
-    "Check second derivatives in float64: gradcheck of func's gradients (made with create_graph)."
+def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  seed=0):
+    "Check second derivatives in float64: gradcheck of func's create_graph gradients."
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if grad_outputs is None:  # random directions, themselves differentiated
         rng = np.random.default_rng(seed)
@@ -193,12 +205,15 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
     count = len(inputs)
 
     def first_derivatives(*arguments):
-        "Every input's gradient, flattened and joined: a function of the inputs and the seeds."
+        "Every input's gradient, flattened and joined: a function of inputs and seeds."
         xs, seeds = arguments[:count], arguments[count:]
         with enable_grad():
-            xs = tuple(x if x.requires_grad else x.detach().requires_grad_() for x in xs)
+            xs = tuple(x if x.requires_grad else x.detach().requires_grad_()
+                       for x in xs)
             outputs, _ = _as_outputs(func(*xs))
-            grads = _filled(_seeded_grads(outputs, xs, seeds, True), xs, True, False, "")
+            grads = _filled(_seeded_grads(outputs, xs, seeds, True),
+                            xs, True, False, "")
         return cat([g.reshape(-1) for g in grads])
-    return gradcheck(first_derivatives, inputs + tuple(grad_outputs), eps, atol, rtol, seed)
+    return gradcheck(first_derivatives, inputs + tuple(grad_outputs),
+                     eps, atol, rtol, seed)
 

@@ -18,19 +18,20 @@ from ..shapes import stack
 
 # %% ../../book/16_data.ipynb #50a62b57
 class Dataset:
-    "A map-style dataset: subclasses implement `__getitem__(index)` (one sample) and `__len__()`."
+    "A map-style dataset: subclasses define `__getitem__` (one sample) and `__len__`."
 
     def __getitem__(self, index):
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
 
 class TensorDataset(Dataset):
-    "Tensors that share their first dimension; sample i is the tuple of every tensor's row i."
+    "Tensors sharing a first dimension; sample i is the tuple of every tensor's row i."
 
     def __init__(self, *tensors):
         sizes = [t.size(0) for t in tensors]
         if any(size != sizes[0] for size in sizes):
-            raise AssertionError(f"Size mismatch between tensors: their first dimensions are {sizes}")
+            raise AssertionError(
+                f"Size mismatch between tensors: their first dimensions are {sizes}")
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -41,7 +42,7 @@ class TensorDataset(Dataset):
 
 # %% ../../book/16_data.ipynb #5b5453a2
 class Generator:
-    "A private stream of random numbers for shuffling; `manual_seed(seed)` resets it and returns it."
+    "A private random stream for shuffling; `manual_seed(seed)` resets and returns it."
 
     default_seed = 67280421310721  # the seed an unseeded torch.Generator starts from
 
@@ -59,12 +60,12 @@ class Generator:
 
 
 def _numpy_generator(generator):
-    "The NumPy generator to draw from: `generator`'s, else nn's global one (read now: manual_seed replaces it)."
+    "`generator`'s NumPy generator, else nn's global one (read now: seeding swaps it)."
     return factories._generator if generator is None else generator._numpy
 
 
 class Sampler:
-    "An iterable of dataset indices (or of lists of indices); subclasses implement `__iter__` and `__len__`."
+    "Yields dataset indices (or index lists); subclasses define `__iter__`, `__len__`."
 
     def __iter__(self):
         raise NotImplementedError
@@ -84,15 +85,18 @@ class SequentialSampler(Sampler):
 
 
 class RandomSampler(Sampler):
-    "A new random permutation of the indices on every iteration (independent draws if `replacement`)."
+    "A new random permutation each iteration (independent draws if `replacement`)."
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+    def __init__(self, data_source, replacement=False, num_samples=None,
+                 generator=None):
         if not isinstance(replacement, bool):
-            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
-        self.data_source, self.replacement, self._num_samples = data_source, replacement, num_samples
-        self.generator = generator
+            raise TypeError("replacement should be a boolean value, but got "
+                            f"replacement={replacement}")
+        self.data_source, self.replacement = data_source, replacement
+        self._num_samples, self.generator = num_samples, generator
         if not isinstance(self.num_samples, int) or self.num_samples <= 0:
-            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={self.num_samples}")
+            raise ValueError("num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
 
     @property
     def num_samples(self):
@@ -100,11 +104,13 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
-        n, count, rng = len(self.data_source), self.num_samples, _numpy_generator(self.generator)
+        n, count = len(self.data_source), self.num_samples
+        rng = _numpy_generator(self.generator)
         if self.replacement:
             indices = rng.integers(0, n, count)
         else:  # whole permutations, as many as it takes, cut to `count`
-            indices = np.concatenate([rng.permutation(n) for _ in range(-(-count // n))])[:count]
+            indices = np.concatenate([rng.permutation(n)
+                                      for _ in range(-(-count // n))])[:count]
         return iter(indices.tolist())
 
     def __len__(self):
@@ -112,13 +118,16 @@ class RandomSampler(Sampler):
 
 # %% ../../book/16_data.ipynb #96452184
 class BatchSampler(Sampler):
-    "Groups the indices of `sampler` into lists of `batch_size`; `drop_last` drops a short last list."
+    "Batches `sampler`'s indices by `batch_size`; `drop_last` drops a short last batch."
 
     def __init__(self, sampler, batch_size, drop_last):
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
-            raise ValueError(f"batch_size should be a positive integer value, but got batch_size={batch_size}")
+        if (not isinstance(batch_size, int) or isinstance(batch_size, bool)
+                or batch_size <= 0):
+            raise ValueError("batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size}")
         if not isinstance(drop_last, bool):
-            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+            raise ValueError("drop_last should be a boolean value, but got "
+                             f"drop_last={drop_last}")
         self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
 
     def __iter__(self):
@@ -134,7 +143,8 @@ class BatchSampler(Sampler):
         return -(-len(self.sampler) // self.batch_size)  # the ceiling of N / batch_size
 
 # %% ../../book/16_data.ipynb #09ad7f5f
-_COLLATE_ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+_COLLATE_ERROR = ("default_collate: batch must contain tensors, numpy arrays, numbers, "
+                  "dicts or lists; found {}")
 
 
 def _is_namedtuple(value):
@@ -147,7 +157,7 @@ def _is_numpy(value):
 
 
 def default_collate(batch):
-    "Merge a list of samples into a batch, recursively: tensors, arrays and numbers stack along a new first dim."
+    "Merge samples into a batch, recursively: tensors, arrays, numbers stack on dim 0."
     elem = batch[0]
     if isinstance(elem, Tensor):
         return stack(list(batch))
@@ -173,14 +183,16 @@ def default_collate(batch):
 
 
 def default_convert(data):
-    "One sample as an unbatched loader yields it: NumPy arrays and numbers become tensors, inside containers too."
+    "A sample as an unbatched loader yields it: NumPy data becomes tensors, nested too."
     if _is_numpy(data):
-        return data if np.asarray(data).dtype.kind in "OSUV" else from_numpy(np.asarray(data))
+        return (data if np.asarray(data).dtype.kind in "OSUV"
+                else from_numpy(np.asarray(data)))
     if isinstance(data, collections.abc.Mapping):
         return {key: default_convert(value) for key, value in data.items()}
     if _is_namedtuple(data):
         return type(data)(*(default_convert(field) for field in data))
-    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+    if (isinstance(data, collections.abc.Sequence)
+            and not isinstance(data, (str, bytes))):
         return [default_convert(field) for field in data]
     return data
 
@@ -188,40 +200,50 @@ def default_convert(data):
 def _check_num_workers(num_workers):
     "Only 0 workers: nn loads every batch in the main process."
     if num_workers < 0:
-        raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 "
+                         "to disable multiprocessing.")
     if num_workers > 0:
-        raise ValueError(f"num_workers={num_workers}: nn loads batches in the main process only (it starts no "
-                         f"worker processes); use num_workers=0")
+        raise ValueError(f"num_workers={num_workers}: nn loads batches in the main "
+                         "process only (it starts no worker processes); "
+                         "use num_workers=0")
 
 
 def _has_plain_rows(dataset):
-    "True for a TensorDataset whose samples are exactly its tensors' rows (`__getitem__` not overridden)."
-    return isinstance(dataset, TensorDataset) and type(dataset).__getitem__ is TensorDataset.__getitem__
+    "True for a TensorDataset with the stock `__getitem__`: samples are tensors' rows."
+    return (isinstance(dataset, TensorDataset)
+            and type(dataset).__getitem__ is TensorDataset.__getitem__)
 
 
 class DataLoader:
-    "Iterates over a dataset in batches, in order or shuffled anew each epoch: `for x, y in loader:`."
+    "Batches of a dataset, in order or reshuffled each epoch: `for x, y in loader:`."
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
-                 collate_fn=None, pin_memory=False, drop_last=False, *, generator=None):
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None,
+                 batch_sampler=None, num_workers=0, collate_fn=None, pin_memory=False,
+                 drop_last=False, *, generator=None):
         _check_num_workers(num_workers)
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
-                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
-                                 "and drop_last")
+                raise ValueError(
+                    "batch_sampler option is mutually exclusive with batch_size, "
+                    "shuffle, sampler, and drop_last")
             batch_size, drop_last = None, False
         elif batch_size is None and drop_last:
-            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+            raise ValueError("batch_size=None option disables auto-batching and is "
+                             "mutually exclusive with drop_last")
         if sampler is None:
-            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))
         if batch_size is not None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
-        self.dataset, self.batch_size, self.drop_last, self.generator = dataset, batch_size, drop_last, generator
-        self.sampler, self.batch_sampler, self.num_workers, self.pin_memory = sampler, batch_sampler, 0, pin_memory
+        self.dataset, self.batch_size = dataset, batch_size
+        self.drop_last, self.generator = drop_last, generator
+        self.sampler, self.batch_sampler = sampler, batch_sampler
+        self.num_workers, self.pin_memory = 0, pin_memory
         self._fast = collate_fn is None and _has_plain_rows(dataset)
-        self.collate_fn = collate_fn or (default_convert if batch_sampler is None else default_collate)
+        self.collate_fn = collate_fn or (default_convert if batch_sampler is None
+                                         else default_collate)
 
     def __len__(self):
         return len(self.sampler if self.batch_sampler is None else self.batch_sampler)
@@ -232,7 +254,7 @@ class DataLoader:
         return (self._fetch(indices) for indices in self.batch_sampler)
 
     def _fetch(self, indices):
-        "One batch: a fancy index per tensor for a plain TensorDataset, else the samples one by one, collated."
+        "One batch: fancy-index a plain TensorDataset's tensors, else collate samples."
         if self._fast:
             rows = np.asarray(indices, dtype=np.int64)
             return [t[rows] for t in self.dataset.tensors]
