@@ -29,6 +29,8 @@ from . import scalar
 
 del data
 
-float32, float64, int64 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.int64)
-bool = np.dtype(np.bool_)  # torch.bool's counterpart; it shadows the builtin only inside nn
+float32, float64, int64 = (np.dtype(np.float32), np.dtype(np.float64),
+                           np.dtype(np.int64))
+# torch.bool's counterpart; it shadows the builtin only inside nn
+bool = np.dtype(np.bool_)
 __version__ = "0.1.0"

@@ -7,24 +7,27 @@ __all__ = ['maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'sub', 'neg
 # %% ../book/05_broadcasting.ipynb #cc89bd52
 import numpy as np
 
-from .engine import Tensor, _is_floating, _numpy_twins, binary_operator, broadcast_shapes
-from .engine import operands, record
+from .engine import Tensor, _is_floating, _numpy_twins, binary_operator
+from .engine import broadcast_shapes, operands, record
 
 # %% ../book/05_broadcasting.ipynb #11a66a83
 def _is_bool(value):
     "True for a bool tensor, array or number."
-    return value.dtype == np.bool_ if isinstance(value, (Tensor, np.ndarray, np.generic)) else isinstance(value, bool)
+    return (value.dtype == np.bool_
+            if isinstance(value, (Tensor, np.ndarray, np.generic))
+            else isinstance(value, bool))
 
 
 def _no_bool_arithmetic(values, what):
     "Refuse subtraction and negation involving bools, as PyTorch does."
     if any(_is_bool(value) for value in values):
-        raise RuntimeError(f"{what} with a bool tensor is not supported. If you are trying to invert a mask, "
+        raise RuntimeError(f"{what} with a bool tensor is not supported. "
+                           f"If you are trying to invert a mask, "
                            f"use the `~` or `logical_not()` operator instead.")
 
 
 def _quiet():
-    "Silence NumPy's divide-by-zero and invalid-value warnings: inf and nan are answers here, as in torch."
+    "Silence NumPy's divide and invalid warnings: inf and nan are answers, as in torch."
     return np.errstate(divide="ignore", invalid="ignore")
 
 
@@ -42,7 +45,7 @@ def neg(input):
 
 
 def div(input, other):
-    "Elementwise true division `input / other`, with broadcasting; integers divide to float32."
+    "Elementwise true division `input / other`, broadcasting; integers give float32."
     (a, b), (x, y) = operands(input, other)
     if x.dtype.kind not in "fc":
         x, y = x.astype(np.float32), y.astype(np.float32)
@@ -60,8 +63,9 @@ def div(input, other):
 
 # %% ../book/05_broadcasting.ipynb #cbc8dab2
 def _integer_power(x, p):
-    "x ** p for integer arrays as torch computes it: a negative power is 1/x rounded toward zero."
-    inverse = np.where(x == 1, 1, np.where(x == -1, 1 - 2 * (p % 2), 0))  # (-1)^p for the x = -1 case
+    "Integer x ** p as torch computes it: a negative power is 1/x rounded toward zero."
+    # (-1)^p for the x = -1 case
+    inverse = np.where(x == 1, 1, np.where(x == -1, 1 - 2 * (p % 2), 0))
     return np.where(p < 0, inverse, x ** np.maximum(p, 0))
 
 
@@ -74,7 +78,8 @@ def pow(input, exponent):
     with _quiet():  # 0 ** -1 = inf
         z = _integer_power(x, p) if integers else x ** p
 
-    zero_power, zero_base = p == 0, (x == 0) & (p >= 0)  # where the formulas give 0 * inf
+    # where the formulas give 0 * inf
+    zero_power, zero_base = p == 0, (x == 0) & (p >= 0)
 
     def vjp_base(g, z, x, p):  # p x^(p-1), and 0 for p = 0
         with _quiet():
@@ -87,33 +92,36 @@ def pow(input, exponent):
 
 # %% ../book/05_broadcasting.ipynb #3425fb4d
 def _select(larger):
-    "maximum (larger=True) or minimum: the gradient goes to the chosen input, halved on ties."
+    "maximum (larger=True) or minimum: the gradient goes to the winner, halved on ties."
     def extremum(input, other):
         (a, b), (x, y) = operands(input, other)
         wins = x > y if larger else x < y
         ties = x == y
         share_x, share_y = np.where(ties, 0.5, wins), np.where(ties, 0.5, ~wins & ~ties)
         z = np.maximum(x, y) if larger else np.minimum(x, y)
-        return record(z, (a, b), (lambda g, z, x, y: g * share_x, lambda g, z, x, y: g * share_y),
+        return record(z, (a, b),
+                      (lambda g, z, x, y: g * share_x, lambda g, z, x, y: g * share_y),
                       "MaximumBackward0" if larger else "MinimumBackward0")
     return extremum
 
 
 maximum, minimum = _select(larger=True), _select(larger=False)
 maximum.__name__, minimum.__name__ = "maximum", "minimum"
-maximum.__doc__ = "Elementwise maximum of two tensors; the gradient is split evenly where they tie."
-minimum.__doc__ = "Elementwise minimum of two tensors; the gradient is split evenly where they tie."
+maximum.__doc__ = "Elementwise maximum of two tensors; ties split the gradient evenly."
+minimum.__doc__ = "Elementwise minimum of two tensors; ties split the gradient evenly."
 
 
 def where(condition, input, other):
-    "Elementwise `input` where `condition` holds, else `other`, with broadcasting of all three."
+    "Elementwise `input` where `condition` holds, else `other`; all three broadcast."
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise RuntimeError(f"where expected condition to be a boolean tensor, but got dtype {cond.dtype}")
+        raise RuntimeError(f"where expected condition to be a boolean tensor, "
+                           f"but got dtype {cond.dtype}")
     (a, b), (x, y) = operands(input, other)
     broadcast_shapes(cond.shape, x.shape, y.shape)
     return record(np.where(cond, x, y), (a, b),
-                  (lambda g, z, x, y: np.where(cond, g, 0), lambda g, z, x, y: np.where(cond, 0, g)), "WhereBackward0")
+                  (lambda g, z, x, y: np.where(cond, g, 0),
+                   lambda g, z, x, y: np.where(cond, 0, g)), "WhereBackward0")
 
 # %% ../book/05_broadcasting.ipynb #753417a6
 def _comparison(compare, name):
@@ -137,22 +145,28 @@ def logical_not(input):
 
 
 def _invert(self):
-    "`~x`: NOT of a bool tensor, bitwise NOT of an integer one (floats refuse, as in torch)."
+    "`~x`: NOT for bool, bitwise NOT for integer tensors (floats refuse, as in torch)."
     if _is_floating(self.dtype):
-        raise TypeError(f"~ (bitwise_not) takes bool and integer tensors, not {self.dtype}")
+        raise TypeError(f"~ (bitwise_not) takes bool and integer tensors, "
+                        f"not {self.dtype}")
     return Tensor._from_array(np.invert(self.data))
 
 # %% ../book/05_broadcasting.ipynb #783aa5f4
-Tensor.__sub__, Tensor.__rsub__ = binary_operator(sub), binary_operator(sub, reflected=True)
-Tensor.__truediv__, Tensor.__rtruediv__ = binary_operator(div), binary_operator(div, reflected=True)
-Tensor.__pow__, Tensor.__rpow__ = binary_operator(pow), binary_operator(pow, reflected=True)
+Tensor.__sub__ = binary_operator(sub)
+Tensor.__rsub__ = binary_operator(sub, reflected=True)
+Tensor.__truediv__ = binary_operator(div)
+Tensor.__rtruediv__ = binary_operator(div, reflected=True)
+Tensor.__pow__ = binary_operator(pow)
+Tensor.__rpow__ = binary_operator(pow, reflected=True)
 Tensor.__neg__ = neg
-Tensor.__lt__, Tensor.__le__, Tensor.__gt__, Tensor.__ge__ = map(binary_operator, (lt, le, gt, ge))
+Tensor.__lt__, Tensor.__le__ = map(binary_operator, (lt, le))
+Tensor.__gt__, Tensor.__ge__ = map(binary_operator, (gt, ge))
 Tensor.__eq__, Tensor.__ne__ = binary_operator(eq), binary_operator(ne)
 Tensor.__hash__ = object.__hash__
 Tensor.sub, Tensor.neg, Tensor.div, Tensor.pow = sub, neg, div, pow
 Tensor.maximum, Tensor.minimum = maximum, minimum
-Tensor.eq, Tensor.ne, Tensor.lt, Tensor.le, Tensor.gt, Tensor.ge = eq, ne, lt, le, gt, ge
+Tensor.eq, Tensor.ne, Tensor.lt = eq, ne, lt
+Tensor.le, Tensor.gt, Tensor.ge = le, gt, ge
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 Tensor.__invert__, Tensor.logical_not = _invert, logical_not
 _numpy_twins({np.subtract: sub, np.negative: neg, np.true_divide: div, np.power: pow,

@@ -17,41 +17,49 @@ from .shapes import _is_int, _scatter
 
 # %% ../book/13_conv.ipynb #d407b4d8
 def _span(kernel, dilation):
-    "How many input rows (or columns) one window of a dilated kernel covers: d (k - 1) + 1."
+    "How many rows (or columns) one window of a dilated kernel covers: d (k - 1) + 1."
     return dilation * (kernel - 1) + 1
 
 
 def _windows(padded, kernel, stride, dilation):
-    "Every window the kernel visits, as a view (..., H_out, W_out, kH, kW) of the padded array: no copy."
+    "The kernel's windows, a view (..., H_out, W_out, kH, kW) of `padded` (no copy)."
     spans = tuple(map(_span, kernel, dilation))
-    view = sliding_window_view(padded, spans, axis=(-2, -1))  # (..., Hp - span + 1, Wp - span + 1, span_h, span_w)
+    # (..., Hp - span + 1, Wp - span + 1, span_h, span_w)
+    view = sliding_window_view(padded, spans, axis=(-2, -1))
     (sh, sw), (dh, dw) = stride, dilation
     return view[..., ::sh, ::sw, ::dh, ::dw]
 
 
 def _conv_forward(windows, weight, groups):
-    "y[n, o, i, j] = sum over c, p, q of windows[n, c, i, j, p, q] * weight[o, c, p, q], group by group."
-    parts = [np.tensordot(x, w, axes=((1, 4, 5), (1, 2, 3)))  # (N, H_out, W_out, C_out / groups)
-             for x, w in zip(np.split(windows, groups, axis=1), np.split(weight, groups))]
+    "y[n,o,i,j] = sum over c,p,q of windows[n,c,i,j,p,q] * weight[o,c,p,q], per group."
+    # each part: (N, H_out, W_out, C_out / groups)
+    parts = [np.tensordot(x, w, axes=((1, 4, 5), (1, 2, 3)))
+             for x, w in zip(np.split(windows, groups, axis=1),
+                             np.split(weight, groups))]
     return np.ascontiguousarray(np.concatenate(parts, axis=3).transpose(0, 3, 1, 2))
 
 # %% ../book/13_conv.ipynb #b63f84fa
 def _offset_slice(offset, dilation, stride, count):
-    "The rows (or columns) kernel offset p reads in the `count` windows along one axis: p d, p d + s, ..."
-    return slice(offset * dilation, offset * dilation + stride * (count - 1) + 1, stride)
+    "What kernel offset p reads in `count` windows along an axis: p d, p d + s, ..."
+    return slice(offset * dilation, offset * dilation + stride * (count - 1) + 1,
+                 stride)
 
 
 def _conv_weight_grad(g, windows, groups):
-    "w̄[o, c, p, q] = sum over n, i, j of ȳ[n, o, i, j] * windows[n, c, i, j, p, q], group by group."
-    parts = [np.tensordot(gy, x, axes=((0, 2, 3), (0, 2, 3)))  # (C_out / groups, C_in / groups, kH, kW)
-             for gy, x in zip(np.split(g, groups, axis=1), np.split(windows, groups, axis=1))]
+    "w̄[o,c,p,q] = sum over n,i,j of ȳ[n,o,i,j] * windows[n,c,i,j,p,q], per group."
+    # each part: (C_out / groups, C_in / groups, kH, kW)
+    parts = [np.tensordot(gy, x, axes=((0, 2, 3), (0, 2, 3)))
+             for gy, x in zip(np.split(g, groups, axis=1),
+                              np.split(windows, groups, axis=1))]
     return np.concatenate(parts)
 
 
 def _conv_input_grad(g, weight, groups, padded_shape, pads, stride, dilation):
-    "x̄: each window element's gradient ȳ·w, added back where it was read (col2im), with the padding cropped."
-    window_grads = np.concatenate([np.tensordot(gy, w, axes=(1, 0))  # (N, H_out, W_out, C_in / groups, kH, kW)
-                                   for gy, w in zip(np.split(g, groups, axis=1), np.split(weight, groups))], axis=3)
+    "x̄: the window gradients ȳ·w added back where read (col2im), the padding cropped."
+    # each part: (N, H_out, W_out, C_in / groups, kH, kW)
+    window_grads = np.concatenate([np.tensordot(gy, w, axes=(1, 0))
+                                   for gy, w in zip(np.split(g, groups, axis=1),
+                                                    np.split(weight, groups))], axis=3)
     grad = np.zeros(padded_shape, dtype=g.dtype)
     H_out, W_out = g.shape[2:]
     for p, q in np.ndindex(*weight.shape[2:]):
@@ -63,90 +71,110 @@ def _conv_input_grad(g, weight, groups, padded_shape, pads, stride, dilation):
 
 # %% ../book/13_conv.ipynb #6b0debe6
 def _pair(value, name, op):
-    "`value`, an int or a list/tuple of one or two ints, as a pair (along the height, along the width)."
-    ints = [value] if _is_int(value) else list(value) if isinstance(value, (list, tuple)) else None
+    "`value`, an int or a list/tuple of one or two ints, as a pair (height, width)."
+    ints = ([value] if _is_int(value)
+            else list(value) if isinstance(value, (list, tuple)) else None)
     if ints is None or not all(map(_is_int, ints)):
-        raise TypeError(f"{op}(): argument '{name}' must be an int or a tuple of ints, not {value!r}")
+        raise TypeError(f"{op}(): argument '{name}' must be an int or a tuple of ints, "
+                        f"not {value!r}")
     if len(ints) not in (1, 2):
-        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of 2 values, "
-                           f"but got {name}={ints}")
+        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a "
+                           f"list of 2 values, but got {name}={ints}")
     return ints[0], ints[-1]
 
 
 def _conv_padding(padding, kernel, stride, dilation):
-    "The zeros to add, ((top, bottom), (left, right)), for an int, a pair, 'valid' or 'same'."
+    "Zeros to add ((top, bottom), (left, right)) for an int, a pair, 'valid' or 'same'."
     if isinstance(padding, str):
         if padding not in ("valid", "same"):
             raise RuntimeError(f"Invalid padding string: {padding!r}")
         if padding == "valid":
             return (0, 0), (0, 0)
         if stride != (1, 1):
-            raise RuntimeError("padding='same' is not supported for strided convolutions")
+            raise RuntimeError("padding='same' is not supported for strided "
+                               "convolutions")
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
-        return tuple((total // 2, total - total // 2) for total in totals)  # an odd total: the extra zero after
+        # an odd total: the extra zero after
+        return tuple((total // 2, total - total // 2) for total in totals)
     pads = _pair(padding, "padding", "conv2d")
     if min(pads) < 0:
-        raise RuntimeError(f"negative padding is not supported, but got padding={padding}")
+        raise RuntimeError(f"negative padding is not supported, "
+                           f"but got padding={padding}")
     return tuple((pad, pad) for pad in pads)
 
 
 def _check_conv_arguments(input, weight, bias, groups):
-    "TypeError or RuntimeError, as torch raises them, for arguments that are not tensors of the right rank and dtype."
+    "torch's TypeError or RuntimeError for arguments of the wrong type, rank or dtype."
     for name, value in (("input", input), ("weight", weight), ("bias", bias)):
         if not isinstance(value, Tensor) and not (name == "bias" and value is None):
-            raise TypeError(f"conv2d(): argument '{name}' must be Tensor, not {type(value).__name__}")
+            raise TypeError(f"conv2d(): argument '{name}' must be Tensor, "
+                            f"not {type(value).__name__}")
     if not _is_int(groups):
-        raise TypeError(f"conv2d(): argument 'groups' must be int, not {type(groups).__name__}")
+        raise TypeError(f"conv2d(): argument 'groups' must be int, "
+                        f"not {type(groups).__name__}")
     if groups <= 0:
-        raise RuntimeError(f"non-positive groups is not supported, but got groups={groups}")
+        raise RuntimeError(f"non-positive groups is not supported, "
+                           f"but got groups={groups}")
     if input.ndim not in (3, 4):
-        raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: "
-                           f"{list(input.shape)}")
+        raise RuntimeError("Expected 3D (unbatched) or 4D (batched) input to conv2d, "
+                           f"but got input of size: {list(input.shape)}")
     if weight.ndim != 4:
-        raise RuntimeError(f"conv2d expects a 4-D weight (out_channels, in_channels / groups, kH, kW), but got "
-                           f"weight of size {list(weight.shape)}")
+        raise RuntimeError("conv2d expects a 4-D weight "
+                           "(out_channels, in_channels / groups, kH, kW), "
+                           f"but got weight of size {list(weight.shape)}")
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and value.dtype != input.dtype:
-            raise RuntimeError(f"Input type ({input.dtype}) and {name} type ({value.dtype}) should be the same")
+            raise RuntimeError(f"Input type ({input.dtype}) and {name} type "
+                               f"({value.dtype}) should be the same")
 
 
 def _check_conv_shapes(input, weight, bias, groups, pads, dilation):
-    "RuntimeError naming the shapes unless the channels, bias and kernel fit the (batched) input."
+    "RuntimeError naming shapes unless channels, bias, kernel fit the (batched) input."
     out_channels, group_channels, *kernel = weight.shape
     if out_channels == 0 or out_channels % groups:
-        raise RuntimeError(f"Given groups={groups}, expected weight to be a positive multiple of {groups} at "
-                           f"dimension 0, but got weight of size {list(weight.shape)} instead")
+        raise RuntimeError(f"Given groups={groups}, expected weight to be a positive "
+                           f"multiple of {groups} at dimension 0, but got weight of "
+                           f"size {list(weight.shape)} instead")
     if input.shape[1] != group_channels * groups:
-        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
-                           f"input{list(input.shape)} to have {group_channels * groups} channels, but got "
+        raise RuntimeError(f"Given groups={groups}, weight of size "
+                           f"{list(weight.shape)}, expected input{list(input.shape)} "
+                           f"to have {group_channels * groups} channels, but got "
                            f"{input.shape[1]} channels instead")
     if bias is not None and bias.shape != (out_channels,):
-        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
-                           f"{out_channels} elements, but got bias of size {list(bias.shape)} instead")
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias "
+                           f"to be 1-dimensional with {out_channels} elements, but got "
+                           f"bias of size {list(bias.shape)} instead")
     if min(kernel) <= 0:
-        raise RuntimeError(f"kernel size should be greater than zero, but got kernel_height: {kernel[0]} "
-                           f"kernel_width: {kernel[1]}")
+        raise RuntimeError(f"kernel size should be greater than zero, but got "
+                           f"kernel_height: {kernel[0]} kernel_width: {kernel[1]}")
     padded = [size + sum(pad) for size, pad in zip(input.shape[2:], pads)]
     spans = [_span(k, d) for k, d in zip(kernel, dilation)]
     if any(span > size for span, size in zip(spans, padded)):
-        raise RuntimeError(f"Calculated padded input size per channel: ({padded[0]} x {padded[1]}). Kernel size: "
-                           f"({spans[0]} x {spans[1]}). Kernel size can't be greater than actual input size")
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({padded[0]} x {padded[1]}). "
+                           f"Kernel size: ({spans[0]} x {spans[1]}). "
+                           "Kernel size can't be greater than actual input size")
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    "2-d convolution of (N, C_in, H, W) or (C_in, H, W) input with (C_out, C_in / groups, kH, kW) weight."
+    "2-d convolution: input ([N,] C_in, H, W), weight (C_out, C_in / groups, kH, kW)."
     _check_conv_arguments(input, weight, bias, groups)
     if input.ndim == 3:  # unbatched: a batch of one, as torch does it
-        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
-    stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation,
+                      groups).squeeze(0)
+    stride, dilation = (_pair(stride, "stride", "conv2d"),
+                        _pair(dilation, "dilation", "conv2d"))
     if min(stride) <= 0:
-        raise RuntimeError(f"non-positive stride is not supported, but got stride={list(stride)}")
+        raise RuntimeError(f"non-positive stride is not supported, "
+                           f"but got stride={list(stride)}")
     if min(dilation) <= 0:
-        raise RuntimeError(f"dilation should be greater than zero, but got dilation={list(dilation)}")
+        raise RuntimeError(f"dilation should be greater than zero, "
+                           f"but got dilation={list(dilation)}")
     pads = _conv_padding(padding, weight.shape[2:], stride, dilation)
     _check_conv_shapes(input, weight, bias, groups, pads, dilation)
 
-    geometry = _Geometry(pads, stride, dilation, groups, input.shape[2:], weight.shape[2:])
+    geometry = _Geometry(pads, stride, dilation, groups, input.shape[2:],
+                         weight.shape[2:])
     y = _convolve(input.data, weight.data, geometry)
     if bias is not None:
         y += bias.data[:, None, None]
@@ -159,7 +187,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 # How a convolution reads its input: the padding, stride, dilation, groups and the sizes
 # (H, W) of the input and (kH, kW) of the kernel.
-_Geometry = collections.namedtuple("_Geometry", "pads stride dilation groups size kernel")
+_Geometry = collections.namedtuple("_Geometry",
+                                   "pads stride dilation groups size kernel")
 
 
 def _padded(x, geometry):
@@ -169,11 +198,12 @@ def _padded(x, geometry):
 
 def _padded_shape(batch, channels, geometry):
     "The shape (N, C, H + pads, W + pads) of the padded input."
-    return (batch, channels) + tuple(n + sum(pad) for n, pad in zip(geometry.size, geometry.pads))
+    return (batch, channels) + tuple(n + sum(pad)
+                                     for n, pad in zip(geometry.size, geometry.pads))
 
 
-# The three bilinear maps of a convolution, C(x, w), C_x^T(g, w) (the gradient of the input)
-# and C_w^T(g, x) (the kernel's), are each other's vector-Jacobian products: with
+# The three bilinear maps of a convolution, C(x, w), C_x^T(g, w) (the gradient of the
+# input) and C_w^T(g, x) (the kernel's), are each other's vector-Jacobian products: with
 # <C(x, w), g> = B(x, w, g), each is a partial derivative of the same trilinear form B.
 # On tensors each is recorded with the other two as its vjps; on arrays it computes.
 
@@ -184,7 +214,8 @@ def _convolve(x, w, geometry):
                       (lambda h, y, x, w: _convolve_transposed(h, w, geometry),
                        lambda h, y, x, w: _kernel_gradient(h, x, geometry)),
                       "ConvolutionBackward0")
-    windows = _windows(_padded(x, geometry), w.shape[2:], geometry.stride, geometry.dilation)
+    windows = _windows(_padded(x, geometry), w.shape[2:], geometry.stride,
+                       geometry.dilation)
     return _conv_forward(windows, w, geometry.groups)
 
 
@@ -196,8 +227,8 @@ def _convolve_transposed(g, w, geometry):
                        lambda h, out, g, w: _kernel_gradient(g, h, geometry)),
                       "ConvolutionBackwardBackward0")
     shape = _padded_shape(g.shape[0], w.shape[1] * geometry.groups, geometry)
-    return _conv_input_grad(g, w, geometry.groups, shape, geometry.pads, geometry.stride,
-                            geometry.dilation)
+    return _conv_input_grad(g, w, geometry.groups, shape, geometry.pads,
+                            geometry.stride, geometry.dilation)
 
 
 def _kernel_gradient(g, x, geometry):
@@ -207,7 +238,8 @@ def _kernel_gradient(g, x, geometry):
                       (lambda h, out, g, x: _convolve(x, h, geometry),
                        lambda h, out, g, x: _convolve_transposed(g, h, geometry)),
                       "ConvolutionBackwardBackward1")
-    windows = _windows(_padded(x, geometry), geometry.kernel, geometry.stride, geometry.dilation)
+    windows = _windows(_padded(x, geometry), geometry.kernel, geometry.stride,
+                       geometry.dilation)
     return _conv_weight_grad(g, windows, geometry.groups)
 
 
@@ -218,7 +250,7 @@ def _lowest(dtype):
 
 
 def _pool_size(size, kernel, stride, padding, dilation, ceil_mode):
-    "How many windows fit along one dimension; in ceil mode a last partial one, unless it would start after the input."
+    "Windows per axis; ceil mode adds a partial one unless it starts past the input."
     reach = size + 2 * padding - _span(kernel, dilation)
     count = (reach + (stride - 1 if ceil_mode else 0)) // stride + 1
     if ceil_mode and (count - 1) * stride >= size + padding:
@@ -227,68 +259,85 @@ def _pool_size(size, kernel, stride, padding, dilation, ceil_mode):
 
 
 def _check_pool_input(input):
-    "TypeError, RuntimeError or NotImplementedError, as torch raises them, for input max_pool2d cannot take."
+    "torch's TypeError, RuntimeError or NotImplementedError for bad max_pool2d input."
     if not isinstance(input, Tensor):
-        raise TypeError(f"max_pool2d(): argument 'input' must be Tensor, not {type(input).__name__}")
+        raise TypeError(f"max_pool2d(): argument 'input' must be Tensor, "
+                        f"not {type(input).__name__}")
     if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
-        raise RuntimeError(f"max_pool2d expects a 3D (C, H, W) or 4D (N, C, H, W) input with non-zero C, H and W "
-                           f"(N may be 0), but got input of size: {list(input.shape)}")
+        raise RuntimeError("max_pool2d expects a 3D (C, H, W) or 4D (N, C, H, W) input "
+                           "with non-zero C, H and W (N may be 0), "
+                           f"but got input of size: {list(input.shape)}")
     if input.dtype == np.bool_:
         raise NotImplementedError("\"max_pool2d\" not implemented for 'Bool'")
 
 
 def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode):
-    "Kernel, stride, padding, dilation as pairs, and the output's (H_out, W_out), checked as torch checks them."
+    "Kernel, stride, padding, dilation as pairs and (H_out, W_out), checked like torch."
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d")
     no_stride = stride is None or (isinstance(stride, (list, tuple)) and not stride)
     stride = kernel if no_stride else _pair(stride, "stride", "max_pool2d")
-    padding, dilation = _pair(padding, "padding", "max_pool2d"), _pair(dilation, "dilation", "max_pool2d")
-    for name, pair in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+    padding, dilation = (_pair(padding, "padding", "max_pool2d"),
+                         _pair(dilation, "dilation", "max_pool2d"))
+    for name, pair in (("kernel_size", kernel), ("stride", stride),
+                       ("dilation", dilation)):
         if min(pair) <= 0:
-            raise RuntimeError(f"max_pool2d: {name} should be greater than zero, but got {name}={pair}")
+            raise RuntimeError(f"max_pool2d: {name} should be greater than zero, "
+                               f"but got {name}={pair}")
     if min(padding) < 0:
-        raise RuntimeError(f"max_pool2d: pad must be non-negative, but got padding={padding}")
+        raise RuntimeError(f"max_pool2d: pad must be non-negative, "
+                           f"but got padding={padding}")
     if any(2 * pad > k for pad, k in zip(padding, kernel)):
-        raise RuntimeError(f"pad should be at most half of kernel size, but got padding={padding} and "
-                           f"kernel_size={kernel}")
-    size = tuple(map(_pool_size, input.shape[-2:], kernel, stride, padding, dilation, (ceil_mode, ceil_mode)))
+        raise RuntimeError(f"pad should be at most half of kernel size, "
+                           f"but got padding={padding} and kernel_size={kernel}")
+    size = tuple(map(_pool_size, input.shape[-2:], kernel, stride, padding, dilation,
+                     (ceil_mode, ceil_mode)))
     if min(size) < 1:
         channels = input.shape[-3]
-        raise RuntimeError(f"Given input size: ({channels}x{input.shape[-2]}x{input.shape[-1]}). Calculated output "
-                           f"size: ({channels}x{size[0]}x{size[1]}). Output size is too small")
+        raise RuntimeError(f"Given input size: "
+                           f"({channels}x{input.shape[-2]}x{input.shape[-1]}). "
+                           f"Calculated output size: ({channels}x{size[0]}x{size[1]}). "
+                           "Output size is too small")
     return kernel, stride, padding, dilation, size
 
 
 def _max_scan(padded, positions, kernel, stride, dilation, size):
-    "Each window's maximum and its position, scanning the kernel offsets in order as torch does."
-    best = np.full(padded.shape[:-2] + size, _lowest(padded.dtype), dtype=padded.dtype)
+    "Each window's maximum and position, scanning the kernel offsets in torch's order."
+    best = np.full(padded.shape[:-2] + size, _lowest(padded.dtype),
+                   dtype=padded.dtype)
     where = np.full(best.shape, -1)
     for p, q in np.ndindex(*kernel):
         rows = _offset_slice(p, dilation[0], stride[0], size[0])
         cols = _offset_slice(q, dilation[1], stride[1], size[1])
         value, position = padded[..., rows, cols], positions[rows, cols]
-        # the first element inside the input leads; later ones take over only if greater, or NaN
+        # the first element in the input leads; later ones win only if greater, or NaN
         wins = (position >= 0) & ((value > best) | np.isnan(value) | (where < 0))
         best, where = np.where(wins, value, best), np.where(wins, position, where)
     return best, where
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    "The maximum of each window of (N, C, H, W) or (C, H, W) input, and with return_indices its flat index in H x W."
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    "Each window's max of ([N,] C, H, W) input, and with return_indices its flat index."
     _check_pool_input(input)
-    kernel, stride, padding, dilation, size = _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode)
+    kernel, stride, padding, dilation, size = _pool_geometry(
+        input, kernel_size, stride, padding, dilation, ceil_mode)
     shape, (H, W) = input.shape, input.shape[-2:]
-    # -inf (or -1 for positions) around the input; in ceil mode, more after it for the last partial windows
+    # -inf (or -1 for positions) around the input; in ceil mode, more after it for
+    # the last partial windows
     after = [max(pad, (n - 1) * s + _span(k, d) - length - pad)
-             for n, s, k, d, length, pad in zip(size, stride, kernel, dilation, (H, W), padding)]
+             for n, s, k, d, length, pad in zip(size, stride, kernel, dilation, (H, W),
+                                                padding)]
     pads = tuple(zip(padding, after))
-    padded = np.pad(input.data, ((0, 0),) * (input.ndim - 2) + pads, constant_values=_lowest(input.dtype))
+    padded = np.pad(input.data, ((0, 0),) * (input.ndim - 2) + pads,
+                    constant_values=_lowest(input.dtype))
     positions = np.pad(np.arange(H * W).reshape(H, W), pads, constant_values=-1)
     values, indices = _max_scan(padded, positions, kernel, stride, dilation, size)
 
     planes = np.arange(math.prod(shape[:-2])).reshape(shape[:-2] + (1, 1)) * (H * W)
-    read = indices >= 0  # (a dilated window can hold only padding; it sends its gradient nowhere)
-    winners = (planes + indices)[read]  # flat positions; overlapping windows can share a winner
+    # (a dilated window can hold only padding; it sends its gradient nowhere)
+    read = indices >= 0
+    # flat positions; overlapping windows can share a winner
+    winners = (planes + indices)[read]
 
     def vjp(g, y, x):
         return _scatter(g[read], (winners,), (math.prod(shape),)).reshape(shape)
@@ -296,23 +345,27 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (output, Tensor._from_array(indices)) if return_indices else output
 
 # %% ../book/13_conv.ipynb #ad114474
-_COPYING_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}  # torch's name: NumPy's name
+# torch's name: NumPy's name
+_COPYING_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def _pad_by_copying(input, pads, mode):
-    "The input padded with copies of its own values (`mode` 'reflect', 'replicate' or 'circular'), as an index."
+    "The input padded with copies of its own values (`mode`), as an index."
     if input.ndim not in (3, 4):
-        raise NotImplementedError(f"padding_mode={mode!r} pads 3-D or 4-D input, but got input of size "
-                                  f"{list(input.shape)}")
+        raise NotImplementedError(f"padding_mode={mode!r} pads 3-D or 4-D input, "
+                                  f"but got input of size {list(input.shape)}")
     H, W = input.shape[-2:]
     for size, pad in zip((H, W), pads):
         if mode == "reflect" and max(pad) >= size:
-            raise RuntimeError(f"reflect padding must be smaller than the input's size, but got padding {pads} "
-                               f"for input of size {list(input.shape)}")
+            raise RuntimeError(f"reflect padding must be smaller than the input's "
+                               f"size, but got padding {pads} for input of size "
+                               f"{list(input.shape)}")
         if mode == "circular" and max(pad) > size:
-            raise RuntimeError(f"circular padding can be at most the input's size (it wraps around once), but got "
+            raise RuntimeError("circular padding can be at most the input's size "
+                               "(it wraps around once), but got "
                                f"padding {pads} for input of size {list(input.shape)}")
-    source = np.pad(np.arange(H * W).reshape(H, W), pads, mode=_COPYING_MODES[mode])  # whose copy each position is
+    # whose copy each position is
+    source = np.pad(np.arange(H * W).reshape(H, W), pads, mode=_COPYING_MODES[mode])
     return input.flatten(-2)[..., source]
 
 
@@ -325,33 +378,41 @@ def _check_conv_layer(in_channels, out_channels, stride, padding, groups, paddin
     if out_channels % groups:
         raise ValueError("out_channels must be divisible by groups")
     if isinstance(padding, str) and padding not in ("valid", "same"):
-        raise ValueError(f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+        raise ValueError(f"Invalid padding string {padding!r}, "
+                         f"should be one of {{'valid', 'same'}}")
     if padding == "same" and stride != (1, 1):
         raise ValueError("padding='same' is not supported for strided convolutions")
     if padding_mode not in ("zeros", *_COPYING_MODES):
-        raise ValueError(f"padding_mode must be one of {{'zeros', 'reflect', 'circular', 'replicate'}}, but got "
-                         f"padding_mode={padding_mode!r}")
+        raise ValueError(f"padding_mode must be one of "
+                         f"{{'zeros', 'reflect', 'circular', 'replicate'}}, "
+                         f"but got padding_mode={padding_mode!r}")
 
 
 class Conv2d(Module):
-    "A 2-d convolution layer: weight (out, in / groups, kH, kW) and bias, initialized as torch.nn.Conv2d does."
+    "A 2-d convolution layer: weight (out, in / groups, kH, kW) and bias, torch's init."
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", dtype=None):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
         super().__init__()
         stride = _pair(stride, "stride", "Conv2d")
-        _check_conv_layer(in_channels, out_channels, stride, padding, groups, padding_mode)
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = _pair(kernel_size, "kernel_size", "Conv2d"), stride
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", "Conv2d")
-        self.dilation, self.padding_mode = _pair(dilation, "dilation", "Conv2d"), padding_mode
+        _check_conv_layer(in_channels, out_channels, stride, padding, groups,
+                          padding_mode)
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.groups = groups
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = stride
+        self.padding = (padding if isinstance(padding, str)
+                        else _pair(padding, "padding", "Conv2d"))
+        self.dilation = _pair(dilation, "dilation", "Conv2d")
+        self.padding_mode = padding_mode
         dtype = np.float32 if dtype is None else dtype
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups, *self.kernel_size), dtype=dtype))
+        self.weight = Parameter(np.empty((out_channels, in_channels // groups,
+                                          *self.kernel_size), dtype=dtype))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
-        "Draw fresh weights as torch does: kaiming_uniform_ with a = sqrt(5), the bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))."
+        "Draw weights as torch: kaiming_uniform_(a=sqrt(5)), bias U(±1/sqrt(fan_in))."
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
@@ -360,13 +421,16 @@ class Conv2d(Module):
 
     def forward(self, input):
         if self.padding_mode == "zeros":
-            return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+            return conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                          self.dilation, self.groups)
         pads = _conv_padding(self.padding, self.kernel_size, self.stride, self.dilation)
         padded = _pad_by_copying(input, pads, self.padding_mode)
-        return conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+                      self.groups)
 
     def extra_repr(self):
-        settings = [f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"]
+        settings = [f"{self.in_channels}, {self.out_channels}, "
+                    f"kernel_size={self.kernel_size}, stride={self.stride}"]
         if self.padding != (0, 0):
             settings.append(f"padding={self.padding}")
         if self.dilation != (1, 1):
@@ -381,18 +445,22 @@ class Conv2d(Module):
 
 
 class MaxPool2d(Module):
-    "Max pooling over kH x kW windows (stride defaults to the kernel size): max_pool2d as a layer."
+    "max_pool2d as a layer: kH x kW windows, the stride defaulting to the kernel size."
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices=False, ceil_mode=False):
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                          ceil_mode=self.ceil_mode, return_indices=self.return_indices)
+        return max_pool2d(input, self.kernel_size, self.stride, self.padding,
+                          self.dilation, ceil_mode=self.ceil_mode,
+                          return_indices=self.return_indices)
 
     def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, dilation={self.dilation}, "
+                f"ceil_mode={self.ceil_mode}")

@@ -10,25 +10,28 @@ from .engine import Tensor, record
 
 # %% ../book/02_dot.ipynb #9aeb6369
 def _check_tensors(op, **arguments):
-    "TypeError unless every argument is a Tensor: products take no arrays, lists or numbers, as in torch."
+    "TypeError if an argument is not a Tensor (an array, list or number), as in torch."
     for name, value in arguments.items():
         if not isinstance(value, Tensor):
-            raise TypeError(f"{op}(): argument '{name}' must be Tensor, not {type(value).__name__}")
+            raise TypeError(f"{op}(): argument '{name}' must be Tensor, "
+                            f"not {type(value).__name__}")
 
 
 def dot(input, other):
     "The dot product of two 1-D tensors of the same length and dtype, as a 0-d tensor."
     _check_tensors("dot", input=input, other=other)
     if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors "
+        raise RuntimeError(f"1D tensors expected, "
+                           f"but got {input.ndim}D and {other.ndim}D tensors "
                            f"(shapes {input.shape} and {other.shape})")
     if input.dtype != other.dtype:
         raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
                            f"{input.dtype} and {other.dtype}")
     if input.shape != other.shape:
         n, m = len(input), len(other)
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] and src [{m}] to have the "
-                           f"same number of elements, but got {n} and {m} elements respectively")
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] "
+                           f"and src [{m}] to have the same number of elements, "
+                           f"but got {n} and {m} elements respectively")
     a, b = input.data, other.data
     # a @ b of two 1-D arrays is a NumPy scalar; the result is stored as a 0-d array
     vjps = (lambda g, z, a, b: g * b), (lambda g, z, a, b: g * a)

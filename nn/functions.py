@@ -19,18 +19,19 @@ from .shapes import _scatter
 
 # %% ../book/07_functions.ipynb #9c5b0505
 def _as_float(x):
-    "`x` itself if it is floating point, else `x` as float32 (how torch computes exp, log, ... of integers)."
+    "`x` if floating point, else float32 (as torch computes exp, log, ... of integers)."
     return x if _is_floating(x.dtype) else x.astype(np.float32)
 
 
 def _elementwise(name, forward, derivative, doc, keeps_integers=False):
-    "An elementwise function made from its forward on arrays and its derivative as a function of (x, y)."
+    "An elementwise function from its forward on arrays and its derivative in (x, y)."
     def function(input):
         x = input.data
         if keeps_integers and x.dtype == np.bool_:
             raise NotImplementedError(f"{name}() is not implemented for bool tensors")
         x = x if keeps_integers else _as_float(x)
-        with np.errstate(all="ignore"):  # exp(1000) = inf, log(0) = -inf, sqrt(-1) = nan, silently, as in torch
+        # exp(1000) = inf, log(0) = -inf, sqrt(-1) = nan, silently, as in torch
+        with np.errstate(all="ignore"):
             y = np.asarray(forward(x))
 
         def vjp(g, y, x):  # (backward already silences inf and nan warnings)
@@ -42,7 +43,7 @@ def _elementwise(name, forward, derivative, doc, keeps_integers=False):
 
 
 def _sigmoid(x):
-    "1 / (1 + e^-x), written as e^x / (1 + e^x) for x < 0 so that no exponential exceeds 1."
+    "1 / (1 + e^-x), as e^x / (1 + e^x) for x < 0 so that no exponential exceeds 1."
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1, e) / (1 + e)
 
@@ -57,21 +58,23 @@ def _zero(x, y):
     return np.zeros(np.shape(x))
 
 
-# The derivative table: name, forward, derivative written with x and the output y = f(x).
-# relu's derivative is 0 where x <= 0, the kink included, and 1 elsewhere, NaN included, as
-# in torch. Written with NumPy's functions, each derivative also runs on tensors, recorded.
+# The derivative table: name, forward, derivative written with x and the output
+# y = f(x). relu's derivative is 0 where x <= 0, the kink included, and 1 elsewhere, NaN
+# included, as in torch. Written with NumPy's functions, each derivative also runs on
+# tensors, recorded.
 exp = _elementwise("exp", np.exp, lambda x, y: y, "Elementwise exponential e^x.")
 log = _elementwise("log", np.log, lambda x, y: 1 / x, "Elementwise natural logarithm.")
 log1p = _elementwise("log1p", np.log1p, lambda x, y: 1 / (1 + x),
                      "Elementwise log(1 + x), accurate for small x.")
 sqrt = _elementwise("sqrt", np.sqrt, lambda x, y: 0.5 / y, "Elementwise square root.")
-tanh = _elementwise("tanh", np.tanh, lambda x, y: 1 - y * y, "Elementwise hyperbolic tangent.")
+tanh = _elementwise("tanh", np.tanh, lambda x, y: 1 - y * y,
+                    "Elementwise hyperbolic tangent.")
 sigmoid = _elementwise("sigmoid", _sigmoid, lambda x, y: y * (1 - y),
                        "Elementwise logistic function 1 / (1 + e^-x).")
 sin = _elementwise("sin", np.sin, lambda x, y: np.cos(x), "Elementwise sine.")
 cos = _elementwise("cos", np.cos, lambda x, y: -np.sin(x), "Elementwise cosine.")
-abs = _elementwise("abs", np.abs, lambda x, y: np.sign(x), "Elementwise absolute value |x|.",
-                   keeps_integers=True)
+abs = _elementwise("abs", np.abs, lambda x, y: np.sign(x),
+                   "Elementwise absolute value |x|.", keeps_integers=True)
 sign = _elementwise("sign", np.sign, _zero, "Elementwise sign: -1, 0 or 1.",
                     keeps_integers=True)
 relu = _elementwise("relu", _relu, lambda x, y: ~(x <= 0), "Elementwise max(x, 0).",
@@ -85,7 +88,7 @@ def _masked(mask):
 
 
 def clamp(input, min=None, max=None):
-    "Each element limited to the range [min, max]; a bound may be None (no limit), a number or a tensor."
+    "Each element limited to [min, max]; bounds: None (no limit), a number or a tensor."
     if min is None and max is None:
         raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
     given = [bound for bound in (min, max) if bound is not None]
@@ -95,35 +98,37 @@ def clamp(input, min=None, max=None):
     y = np.asarray(np.clip(x, low, high))  # where min > max, every element becomes max
     low = -np.inf if low is None else low
     high = np.inf if high is None else high
-    # Where each element of y came from, by torch's rules: the input wins ties with a bound.
+    # Where each element of y came from, by torch's rules: input wins ties with a bound.
     masks = [(x >= low) & (x <= high)]
     if min is not None:
         masks.append((x < low) & (low < high))
     if max is not None:
         masks.append((x > high) | (high < low))
-    backward_name = "ClampBackward0" if any(isinstance(b, Tensor) for b in given) else "ClampBackward1"
+    backward_name = ("ClampBackward0" if any(isinstance(b, Tensor) for b in given)
+                     else "ClampBackward1")
     return record(y, tensors, tuple(map(_masked, masks)), backward_name)
 
 
-Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.tanh, Tensor.sigmoid = exp, log, sqrt, tanh, sigmoid
-Tensor.sin, Tensor.cos, Tensor.abs, Tensor.relu, Tensor.clamp = sin, cos, abs, relu, clamp
-Tensor.log1p, Tensor.sign = log1p, sign
+Tensor.exp, Tensor.log, Tensor.sqrt, Tensor.tanh = exp, log, sqrt, tanh
+Tensor.sigmoid, Tensor.sin, Tensor.cos, Tensor.abs = sigmoid, sin, cos, abs
+Tensor.relu, Tensor.clamp, Tensor.log1p, Tensor.sign = relu, clamp, log1p, sign
 Tensor.__abs__ = abs
 _numpy_twins({np.exp: exp, np.log: log, np.log1p: log1p, np.sqrt: sqrt, np.tanh: tanh,
               np.sin: sin, np.cos: cos, np.absolute: abs, np.sign: sign})
 
 # %% ../book/07_functions.ipynb #a90a0fb1
 def _unreduce(g, input, axes):
-    "A reduction's output gradient with the reduced axes back as size 1, to broadcast on `input`."
+    "A reduction's output gradient, reduced axes as size 1, to broadcast on `input`."
     return g.reshape(_kept_shape(input.shape, axes))
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
-    "Mean of the elements, over all of them or over `dim` (an int or a tuple), keeping dims if asked."
+    "The mean of all elements or over `dim` (an int or a tuple), keeping dims if asked."
     result_dtype = input.dtype if dtype is None else np.dtype(dtype)
     if not _is_floating(result_dtype):
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating "
-                           f"point or complex dtype. Got: {result_dtype}")
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be "
+                           "either a floating point or complex dtype. "
+                           f"Got: {result_dtype}")
     axes = normalize_dims(dim, input.ndim)
     x = input.data.astype(result_dtype, copy=False)
     count = math.prod(input.shape[axis] for axis in axes)
@@ -133,27 +138,32 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
 
     def vjp(g, *_):
         return np.broadcast_to(g.reshape(kept), shape) / count
-    return record(result, (input,), (vjp,), "MeanBackward0" if dim is None else "MeanBackward1")
+    return record(result, (input,), (vjp,),
+                  "MeanBackward0" if dim is None else "MeanBackward1")
 
 # %% ../book/07_functions.ipynb #2ecbd1c5
 def _variance(name, input, dim, unbiased, correction, keepdim):
-    "What var and std share: the axes, each element's deviation from the mean, N - correction, the variance."
+    "What var and std share: axes, deviations from the mean, N - correction, variance."
     if isinstance(dim, bool):  # var(x, False) is torch's var(input, unbiased)
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
         raise TypeError(f"{name}(): pass either unbiased or correction, not both")
     if not _is_floating(input.dtype):
         raise RuntimeError("std and var only support floating point and complex dtypes")
-    correction = (1 if unbiased is None else int(unbiased)) if correction is None else correction
+    correction = ((1 if unbiased is None else int(unbiased)) if correction is None
+                  else correction)
     axes = normalize_dims(dim, input.ndim)
     count = math.prod(input.shape[axis] for axis in axes)
     dof = count - correction if count > correction else 0
     if dof == 0:
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
-                      "reduction factor (input numel divided by output numel).", stacklevel=3)
-    with np.errstate(all="ignore"):  # no degrees of freedom: 0 / 0 = nan and x / 0 = inf, as in torch
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be "
+                      "strictly less than the reduction factor (input numel divided "
+                      "by output numel).", stacklevel=3)
+    # no degrees of freedom: 0 / 0 = nan and x / 0 = inf, as in torch
+    with np.errstate(all="ignore"):
         deviation = _deviation(input.data, axes, count)
-        variance = np.asarray((deviation * deviation).sum(axis=axes, keepdims=keepdim) / dof)
+        variance = np.asarray((deviation * deviation).sum(axis=axes, keepdims=keepdim)
+                              / dof)
     return axes, count, dof, variance
 
 
@@ -163,8 +173,9 @@ def _deviation(x, axes, count):
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    "Variance over `dim` (all elements by default): squared deviations from the mean, summed, over N - correction."
-    axes, count, dof, variance = _variance("var", input, dim, unbiased, correction, keepdim)
+    "Variance over `dim` (default all): summed squared deviations / (N - correction)."
+    axes, count, dof, variance = _variance("var", input, dim, unbiased, correction,
+                                           keepdim)
 
     def vjp(g, v, x):
         with np.errstate(all="ignore"):
@@ -174,7 +185,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     "Standard deviation over `dim` (all elements by default): the square root of `var`."
-    axes, count, dof, variance = _variance("std", input, dim, unbiased, correction, keepdim)
+    axes, count, dof, variance = _variance("std", input, dim, unbiased, correction,
+                                           keepdim)
     s = np.asarray(np.sqrt(variance))
     constant = s == 0  # a constant input gets gradient 0, not nan, as in torch
 
@@ -192,22 +204,26 @@ class return_types:
 
 
 def _int_dim(name, dim):
-    "`dim`, checked to be a single int (max, argmax and softmax take one dim; sum and mean take tuples too)."
+    "`dim`, checked to be an int (max, argmax, softmax take one; sum and mean, tuples)."
     if not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+        raise TypeError(f"{name}(): argument 'dim' must be int, "
+                        f"not {type(dim).__name__}")
     return dim
 
 
 def _extreme(name, input, pick):
-    "max() or min() of all elements; the gradient is shared evenly among the elements that tie for it."
+    "max() or min() of all elements; the gradient is shared evenly among the ties."
     if input.numel() == 0:
-        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                           "input.numel() == 0. "
                            "Specify the reduction dim with the 'dim' argument.")
     x = input.data
-    with np.errstate(invalid="ignore"):  # NumPy warns about a NaN in the input; torch returns it
+    # NumPy warns about a NaN in the input; torch returns it
+    with np.errstate(invalid="ignore"):
         y = np.asarray(pick(x))
 
-    ties = (x == y) | (np.isnan(x) & np.isnan(y))  # a NaN, when there is one, is the result
+    # a NaN, when there is one, is the result
+    ties = (x == y) | (np.isnan(x) & np.isnan(y))
     count = np.count_nonzero(ties)
 
     def vjp(g, y, x):
@@ -216,39 +232,42 @@ def _extreme(name, input, pick):
 
 
 def _index_along(name, input, dim, keepdim, arg_pick):
-    "For arg_pick along one dim: the data (at least 1-d), the axis, the indices (kept as size 1), the output shape."
+    "arg_pick on `dim`: data (at least 1-d), axis, indices (kept as size 1), out shape."
     axis = _check_dim(_int_dim(name, dim), input.ndim)
     if input.ndim and input.shape[axis] == 0:
-        raise IndexError(f"{name}(): Expected reduction dim {axis} to have non-zero size.")
+        raise IndexError(f"{name}(): Expected reduction dim {axis} "
+                         "to have non-zero size.")
     x = np.atleast_1d(input.data)  # a 0-d tensor reduces like a vector of one element
     index = np.expand_dims(arg_pick(x, axis=axis), axis).astype(np.int64)
-    shape = tuple(1 if i == axis else n for i, n in enumerate(input.shape) if keepdim or i != axis)
+    shape = tuple(1 if i == axis else n for i, n in enumerate(input.shape)
+                  if keepdim or i != axis)
     return x, axis, index, shape
 
 
 def _along_axis(index, axis):
-    "The index tuple that picks `index` along `axis`: x[it] is np.take_along_axis(x, index, axis)."
+    "An index tuple `it` along `axis`: x[it] is np.take_along_axis(x, index, axis)."
     picked = list(np.indices(index.shape, sparse=True))
     picked[axis] = index
     return tuple(picked)
 
 
 def _extreme_along(name, input, dim, keepdim, arg_pick):
-    "max(dim) or min(dim): values and indices; the gradient goes to the one index returned."
+    "max(dim) or min(dim): values and indices; the gradient goes to the index returned."
     x, axis, index, shape = _index_along(name, input, dim, keepdim, arg_pick)
     x_shape, input_shape = x.shape, input.shape
 
     picked = _along_axis(index, axis)
 
     def vjp(g, y, x):
-        return _scatter(g.reshape(index.shape), picked, x_shape, unique=True).reshape(input_shape)
+        return _scatter(g.reshape(index.shape), picked, x_shape,
+                        unique=True).reshape(input_shape)
     values = record(np.take_along_axis(x, index, axis).reshape(shape), (input,), (vjp,),
                     f"{name.capitalize()}Backward0")
     return values, Tensor._from_array(index.reshape(shape))
 
 
 def max(input, dim=None, keepdim=False):
-    "The largest element; along `dim`, the named tuple (values, indices); with a tensor as `dim`, `maximum`."
+    "The largest element; (values, indices) along `dim`; `maximum` for a tensor `dim`."
     if isinstance(dim, Tensor):  # torch.max(input, other)
         return maximum(input, dim)
     if dim is None:
@@ -257,7 +276,7 @@ def max(input, dim=None, keepdim=False):
 
 
 def min(input, dim=None, keepdim=False):
-    "The smallest element; along `dim`, the named tuple (values, indices); with a tensor as `dim`, `minimum`."
+    "The smallest element; (values, indices) along `dim`; `minimum` for a tensor `dim`."
     if isinstance(dim, Tensor):  # torch.min(input, other)
         return minimum(input, dim)
     if dim is None:
@@ -266,30 +285,31 @@ def min(input, dim=None, keepdim=False):
 
 
 def _arg_extreme(name, input, dim, keepdim, arg_pick):
-    "argmax or argmin: int64 indices, over the flattened tensor or along `dim`; no gradient."
+    "argmax or argmin: int64 indices, flattened or along `dim`; no gradient."
     if input.dtype == np.bool_:
         raise RuntimeError(f"{name}() is not implemented for bool tensors")
     if dim is not None:
         _, _, index, shape = _index_along(name, input, dim, keepdim, arg_pick)
         return Tensor._from_array(index.reshape(shape))
     if input.numel() == 0:
-        raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                         "input.numel() == 0.")
     index = np.asarray(arg_pick(input.data), dtype=np.int64)
     return Tensor._from_array(index.reshape((1,) * input.ndim if keepdim else ()))
 
 
 def argmax(input, dim=None, keepdim=False):
-    "The index of the largest element: in the flattened tensor, or along `dim` (int64, no gradient)."
+    "The index of the largest element, flattened or along `dim` (int64, no gradient)."
     return _arg_extreme("argmax", input, dim, keepdim, np.argmax)
 
 
 def argmin(input, dim=None, keepdim=False):
-    "The index of the smallest element: in the flattened tensor, or along `dim` (int64, no gradient)."
+    "The index of the smallest element, flattened or along `dim` (int64, no gradient)."
     return _arg_extreme("argmin", input, dim, keepdim, np.argmin)
 
 # %% ../book/07_functions.ipynb #b8f8a39e
 def _max_kept(x, axes):
-    "The max over `axes`, kept as size-1 axes; -inf over no elements (where np.max alone would fail)."
+    "The max over `axes`, kept as size 1; -inf over no elements (np.max alone fails)."
     return np.max(x, axis=axes, keepdims=True, initial=-np.inf)
 
 
@@ -297,9 +317,11 @@ def logsumexp(input, dim, keepdim=False):
     "log(sum(exp(input))) over `dim` (an int or a tuple), computed without overflow."
     x = _as_float(input.data)
     axes = normalize_dims(dim, input.ndim)
-    with np.errstate(all="ignore"):  # log(0) = -inf for a row of -inf, and NaN stays NaN, silently as in torch
+    # log(0) = -inf for a row of -inf, and NaN stays NaN, silently as in torch
+    with np.errstate(all="ignore"):
         shift = _max_kept(x, axes)
-        shift = np.where(np.isinf(shift), 0, shift)  # shifting by an infinite max would give inf - inf = nan
+        # shifting by an infinite max would give inf - inf = nan
+        shift = np.where(np.isinf(shift), 0, shift)
         y = np.log(np.exp(x - shift).sum(axis=axes, keepdims=True)) + shift
 
     kept = y.shape
@@ -307,7 +329,8 @@ def logsumexp(input, dim, keepdim=False):
     def vjp(g, y, x):
         with np.errstate(invalid="ignore"):
             return _unreduce(g, x, axes) * np.exp(x - y.reshape(kept))
-    return record(np.asarray(y if keepdim else np.squeeze(y, axis=axes)), (input,), (vjp,), "LogsumexpBackward0")
+    return record(np.asarray(y if keepdim else np.squeeze(y, axis=axes)), (input,),
+                  (vjp,), "LogsumexpBackward0")
 
 
 Tensor.mean, Tensor.var, Tensor.std, Tensor.logsumexp = mean, var, std, logsumexp
@@ -315,18 +338,20 @@ Tensor.max, Tensor.min, Tensor.argmax, Tensor.argmin = max, min, argmax, argmin
 
 # %% ../book/07_functions.ipynb #59e3cb29
 def _softmax_input(name, input, dim, dtype):
-    "The array softmax and log_softmax work on (cast to `dtype` if given), and the axis as a tuple."
+    "The array for softmax and log_softmax (in `dtype` if given), the axis as a tuple."
     axes = normalize_dims(_int_dim(name, dim), input.ndim)
     compute_dtype = input.dtype if dtype is None else np.dtype(dtype)
     if not _is_floating(compute_dtype):
-        raise NotImplementedError(f"{name}() is not implemented for {compute_dtype} tensors: pass dtype=nn.float32")
+        raise NotImplementedError(f"{name}() is not implemented for {compute_dtype} "
+                                  "tensors: pass dtype=nn.float32")
     return input.data.astype(compute_dtype, copy=False), axes
 
 
 def softmax(input, dim, dtype=None):
     "exp(input) normalized to sum to 1 along `dim`, computed without overflow."
     x, axes = _softmax_input("softmax", input, dim, dtype)
-    with np.errstate(invalid="ignore"):  # a row with inf or NaN gives nan, silently as in torch
+    # a row with inf or NaN gives nan, silently as in torch
+    with np.errstate(invalid="ignore"):
         e = np.exp(x - _max_kept(x, axes))
         s = np.asarray(e / e.sum(axis=axes, keepdims=True))
 
@@ -336,7 +361,7 @@ def softmax(input, dim, dtype=None):
 
 
 def log_softmax(input, dim, dtype=None):
-    "The logarithm of softmax along `dim`, computed as x - max - log(sum(exp(x - max))) without overflow."
+    "Log of softmax along `dim`: x - max - log(sum(exp(x - max))), without overflow."
     x, axes = _softmax_input("log_softmax", input, dim, dtype)
     with np.errstate(invalid="ignore"):
         shifted = x - _max_kept(x, axes)

@@ -22,7 +22,7 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 
 def _legacy_reduction(size_average, reduce):
-    "The reduction that torch's deprecated `size_average` and `reduce` flags ask for (None means True)."
+    "The reduction asked for by the deprecated `size_average`, `reduce` (None is True)."
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
@@ -32,7 +32,7 @@ def _legacy_reduction(size_average, reduce):
 
 
 def _reduction_mode(reduction, size_average=None, reduce=None):
-    "`reduction` (or what the deprecated flags ask for), checked to be 'none', 'mean' or 'sum'."
+    "`reduction` (or what the deprecated flags ask), checked: 'none', 'mean' or 'sum'."
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in _REDUCTIONS:
@@ -41,17 +41,20 @@ def _reduction_mode(reduction, size_average=None, reduce=None):
 
 
 def _reduce(losses, reduction, divisor):
-    "The reduced losses, and the function that spreads the result's gradient back over the losses."
+    "The reduced losses, and a function spreading the result's gradient back over them."
     if reduction == "none":
         return losses, lambda g, over=None: g.reshape(losses.shape)
     divisor = divisor if reduction == "mean" else 1
-    with np.errstate(invalid="ignore", divide="ignore"):  # a mean over nothing is nan, as in torch
+    # a mean over nothing is nan, as in torch
+    with np.errstate(invalid="ignore", divide="ignore"):
         result = np.asarray(losses.sum() / divisor, dtype=losses.dtype)
 
-    def spread(g, over=divisor):  # `over`: the divisor again, as a tensor when it has a gradient
+    # `over`: the divisor again, as a tensor when it has a gradient
+    def spread(g, over=divisor):
         if reduction == "sum":
             over = 1
-        return np.broadcast_to(g / over if divisor else np.zeros(np.shape(g)), losses.shape)
+        return np.broadcast_to(g / over if divisor else np.zeros(np.shape(g)),
+                               losses.shape)
     return result, spread
 
 
@@ -61,16 +64,20 @@ def _check_floating(name, dtype):
         raise NotImplementedError(f"{name} is not implemented for {dtype} tensors")
 
 # %% ../book/12_losses.ipynb #5fcea6d6
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    "The mean (or sum, or each) of the squared differences (input - target)^2, optionally weighted."
-    _check_tensors("mse_loss", input=input, target=target, **({} if weight is None else {"weight": weight}))
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean",
+             weight=None):
+    "The mean (or sum, or each) of (input - target)^2, optionally weighted."
+    _check_tensors("mse_loss", input=input, target=target,
+                   **({} if weight is None else {"weight": weight}))
     if target.shape != input.shape:
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+        warnings.warn(f"Using a target size ({target.shape}) that is different "
+                      f"to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. "
                       "Please ensure they have the same size.", stacklevel=2)
     broadcast_shapes(input.shape, target.shape)
     if weight is not None and weight.shape != input.shape:
-        raise ValueError(f"Weights and input must have the same size (got {weight.shape} and {input.shape}).")
+        raise ValueError("Weights and input must have the same size "
+                         f"(got {weight.shape} and {input.shape}).")
     reduction = _reduction_mode(reduction, size_average, reduce)
     if weight is not None:
         return _weighted_mse_loss(input, target, weight, reduction)
@@ -78,12 +85,13 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     _check_floating("mse_loss", x.dtype)
     d = x - y
     result, spread = _reduce(d * d, reduction, d.size)
-    vjps = (lambda g, L, x, y: 2 * spread(g) * (x - y)), (lambda g, L, x, y: -2 * spread(g) * (x - y))
+    vjps = ((lambda g, L, x, y: 2 * spread(g) * (x - y)),
+            (lambda g, L, x, y: -2 * spread(g) * (x - y)))
     return record(result, tensors, vjps, "MseLossBackward0")
 
 
 def _weighted_mse_loss(input, target, weight, reduction):
-    "mse_loss with a weight per element: w (x - y)^2; the mean divides by the sum of the weights."
+    "mse_loss weighted per element: w (x - y)^2, and the mean divides by sum(w)."
     tensors, (x, y, w) = operands(input, target, weight)
     _check_floating("mse_loss", x.dtype)
     d = x - y
@@ -97,32 +105,39 @@ def _weighted_mse_loss(input, target, weight, reduction):
 
     def weight_vjp(g, L, x, y, w):
         grad = unbroadcast(spread(g, np.sum(w)) * (x - y) * (x - y), w.shape)
-        if reduction == "mean":  # the weights are in the denominator too: (d^2 - L) / sum(w)
+        # the weights are in the denominator too: (d^2 - L) / sum(w)
+        if reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 grad = grad - g * L / np.sum(w)
         return grad
-    return record(result, tensors, (input_vjp, target_vjp, weight_vjp), "MseLossBackward0")
+    return record(result, tensors, (input_vjp, target_vjp, weight_vjp),
+                  "MseLossBackward0")
 
 # %% ../book/12_losses.ipynb #40c227d8
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.uint8))
 
 
 def _check_class_targets(input, target):
-    "Check class-index targets against an input (C,), (N, C) or (N, C, d1, ...) as torch does."
+    "Check class targets for an input (C,), (N, C) or (N, C, d1, ...), as torch does."
     if input.ndim < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
     target_batch = target.shape[0] if target.ndim else 0
     if input.ndim > 1 and target_batch != input.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target_batch}).")
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) "
+                         f"to match target batch_size ({target_batch}).")
     if target.dtype not in _INDEX_DTYPES:
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {target.dtype}")
+        raise RuntimeError("expected target dtype to be Long or Byte, "
+                           f"but got {target.dtype}")
     if input.ndim <= 2 and target.ndim > 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        raise RuntimeError("0D or 1D target tensor expected, "
+                           "multi-target not supported")
     if input.ndim == 1 and target.ndim == 1 and target.shape[0] != 1:
-        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+        raise ValueError("For 1D input, 1D target must have size 1, "
+                         f"but got target size: {target.shape[0]}")
     expected = input.shape[:1] + input.shape[2:]
     if input.ndim > 2 and target.shape != expected:
-        raise RuntimeError(f"Expected target size {list(expected)}, got {list(target.shape)}")
+        raise RuntimeError(f"Expected target size {list(expected)}, "
+                           f"got {list(target.shape)}")
 
 
 def _class_weight(weight, input, n_classes):
@@ -130,13 +145,14 @@ def _class_weight(weight, input, n_classes):
     if weight is None:
         return np.ones(n_classes, dtype=input.dtype)
     if weight.shape != (n_classes,):
-        raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes "
-                           f"but got weight tensor of shape: {list(weight.shape)}")
+        raise RuntimeError("weight tensor should be defined either for all "
+                           f"{n_classes} classes or no classes but got weight tensor "
+                           f"of shape: {list(weight.shape)}")
     return weight.data
 
 
 def _class_indices(target, ignore_index, n_classes):
-    "The target classes as int64 (0 where ignored, to index safely) and the mask of the samples that count."
+    "The target classes as int64 (0 where ignored, to index safely) and the kept mask."
     y = target.data.astype(np.int64).reshape(target.shape or (1,))
     kept = y != ignore_index
     out_of_bounds = kept & ((y < 0) | (y >= n_classes))
@@ -146,7 +162,7 @@ def _class_indices(target, ignore_index, n_classes):
 
 
 def _as_batch(x):
-    "An unbatched input (C,) as a batch of one, (1, C): then the classes always lie along axis 1."
+    "Input (C,) as a batch of one, (1, C), so that the classes always lie along axis 1."
     return x[None] if x.ndim == 1 else x
 
 
@@ -156,47 +172,53 @@ def _unbatched(result, input):
 
 
 def _at_targets(values, index, shape):
-    "Zeros of `shape` (N, C, d1, ...) with `values` (N, d1, ...) at each sample's target class."
+    "Zeros of `shape` (N, C, d1, ...) with `values` (N, d1, ...) at the target classes."
     return _scatter(values[:, None], _along_axis(index, 1), shape, unique=True)
 
 
 def _class_index_arrays(name, input, target, weight, ignore_index):
-    "Check a class loss's arguments; the input as a batch, class weights, target index, kept mask, w_y."
-    _check_tensors(name, input=input, target=target, **({} if weight is None else {"weight": weight}))
+    "Check class-loss arguments: batched input, class weights, index, kept mask, w_y."
+    _check_tensors(name, input=input, target=target,
+                   **({} if weight is None else {"weight": weight}))
     _check_class_targets(input, target)
     x = _as_batch(input.data)
     w = _class_weight(weight, input, x.shape[1])
     if w.dtype != input.dtype:
-        raise RuntimeError(f"expected scalar type {input.dtype} but found {w.dtype} (the weight's dtype)")
+        raise RuntimeError(f"expected scalar type {input.dtype} but found {w.dtype} "
+                           "(the weight's dtype)")
     if weight is not None and weight.requires_grad and is_grad_enabled():
-        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect to argument "
-                           "'weight'. This input cannot have requires_grad True.")
+        raise RuntimeError("The function 'nll_loss_forward' is not differentiable "
+                           "with respect to argument 'weight'. "
+                           "This input cannot have requires_grad True.")
     _check_floating(name, x.dtype)
     index, kept = _class_indices(target, ignore_index, x.shape[1])
     w_y = np.where(kept, w[index[:, 0]], 0)  # each sample's weight; 0 where ignored
     return x, w, index, kept, w_y
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    "Negative log-likelihood: minus the input (log-probabilities) at each target class, weighted per class."
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,
+             reduce=None, reduction="mean"):
+    "Negative log-likelihood: minus the input at each target class, weighted per class."
     reduction = _reduction_mode(reduction, size_average, reduce)
-    x, w, index, kept, w_y = _class_index_arrays("nll_loss", input, target, weight, ignore_index)
+    x, w, index, kept, w_y = _class_index_arrays("nll_loss", input, target, weight,
+                                                 ignore_index)
     picked = np.take_along_axis(x, index, axis=1)[:, 0]
     losses = np.where(kept, -w_y * picked, 0)
     result, spread = _reduce(losses, reduction, w_y.sum())
 
     def vjp(g, L, log_probabilities):
-        return _at_targets(np.where(kept, -spread(g) * w_y, 0), index, x.shape).reshape(input.shape)
+        return _at_targets(np.where(kept, -spread(g) * w_y, 0),
+                           index, x.shape).reshape(input.shape)
     return record(_unbatched(result, input), (input,), (vjp,), "NllLossBackward0")
 
 # %% ../book/12_losses.ipynb #4a867c69
 def _per_class(weight, ndim):
-    "Per-class weights (C,) shaped (1, C, 1, ...) to broadcast along axis 1 of an (N, C, d1, ...) array."
+    "Per-class weights (C,) as (1, C, 1, ...), broadcasting along axis 1 (the classes)."
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
 
 
 def _log_softmax(x):
-    "log(softmax(x)) along axis 1, finite for any finite logits; on a tensor, `log_softmax`."
+    "log(softmax(x)) on axis 1, finite for finite logits; on a tensor, `log_softmax`."
     if isinstance(x, Tensor):
         return log_softmax(x, 1)
     with np.errstate(invalid="ignore"):  # rows with inf give nan, as in torch
@@ -204,47 +226,54 @@ def _log_softmax(x):
         return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
-    "Cross-entropy of softmax(input) along dim 1 against class indices or class probabilities, as one op."
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    "Cross-entropy of softmax(input, 1) against class indices or probabilities, one op."
     reduction = _reduction_mode(reduction, size_average, reduce)
     _check_tensors("cross_entropy", input=input, target=target)
     if label_smoothing > 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError("label_smoothing must be between 0.0 and 1.0. "
+                           f"Got: {label_smoothing}")
     smoothing = max(label_smoothing, 0.0)  # torch ignores a negative label_smoothing
-    if _is_plain_classification(input, target, weight, ignore_index, smoothing, reduction):
+    if _is_plain_classification(input, target, weight, ignore_index, smoothing,
+                                reduction):
         return _cross_entropy_plain(input, target)
     if input.shape == target.shape:
-        return _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, smoothing)
-    return _cross_entropy_indices(input, target, weight, ignore_index, reduction, smoothing)
+        return _cross_entropy_probabilities(input, target, weight, ignore_index,
+                                            reduction, smoothing)
+    return _cross_entropy_indices(input, target, weight, ignore_index, reduction,
+                                  smoothing)
 
 
 def _is_plain_classification(input, target, weight, ignore_index, smoothing, reduction):
-    "The common case: (N, C) float logits, N valid int64 labels (none ignored), no weights or smoothing, the mean."
+    "Common case: (N, C) floats, N valid int64 labels, no weights, no smoothing, mean."
     if weight is not None or ignore_index >= 0 or smoothing or reduction != "mean":
         return False
     if input.ndim != 2 or target.ndim != 1:
         return False
     y = target.data
-    return (y.dtype == np.int64 and _is_floating(input.dtype) and len(y) == input.shape[0] > 0
+    return (y.dtype == np.int64 and _is_floating(input.dtype)
+            and len(y) == input.shape[0] > 0
             and 0 <= y.min() and y.max() < input.shape[1])
 
 
 def _cross_entropy_plain(input, target):
-    "The common case in a few lines: the mean of -log p[y], with gradient (softmax - onehot) / N."
+    "The common case: the mean of -log p[y], with gradient (softmax - onehot) / N."
     x, y = input.data, target.data
     log_p = _log_softmax(x)
     result = np.asarray(-(log_p[np.arange(len(y)), y].sum() / len(y)))  # the mean
     one_hot = (np.arange(x.shape[1]) == y[:, None]).astype(x.dtype)
 
     def vjp(g, L, logits):  # the forward's log_p, when handed the forward's own array
-        return (np.exp(log_p if logits is x else _log_softmax(logits)) - one_hot) * (g / len(y))
+        return ((np.exp(log_p if logits is x else _log_softmax(logits)) - one_hot)
+                * (g / len(y)))
     return record(result, (input,), (vjp,), "CrossEntropyLossBackward0")
 
 
 def _cross_entropy_indices(input, target, weight, ignore_index, reduction, smoothing):
-    "cross_entropy against class indices: the gradient is sum(a) softmax - a, a the (smoothed) weighted one-hot."
-    x, w, index, kept, w_y = _class_index_arrays("cross_entropy", input, target, weight, ignore_index)
+    "On class indices: gradient sum(a) softmax - a, a the (smoothed) weighted one-hot."
+    x, w, index, kept, w_y = _class_index_arrays("cross_entropy", input, target,
+                                                 weight, ignore_index)
     n_classes, w_c = x.shape[1], _per_class(w, x.ndim)
     log_p = _log_softmax(x)
     losses = -(1 - smoothing) * w_y * np.take_along_axis(log_p, index, axis=1)[:, 0]
@@ -256,21 +285,26 @@ def _cross_entropy_indices(input, target, weight, ignore_index, reduction, smoot
     def vjp(g, L, input):
         g = np.where(kept, spread(g), 0)  # ignored samples receive no gradient
         p = np.exp(_log_softmax(_as_batch(input)))
-        grad = (g * a_sum)[:, None] * p - _at_targets((1 - smoothing) * g * w_y, index, x.shape)
+        grad = ((g * a_sum)[:, None] * p
+                - _at_targets((1 - smoothing) * g * w_y, index, x.shape))
         if smoothing:
             grad = grad - smoothing / n_classes * g[:, None] * w_c
         return grad.reshape(input.shape)
-    return record(_unbatched(result, input), (input,), (vjp,), "CrossEntropyLossBackward0")
+    return record(_unbatched(result, input), (input,), (vjp,),
+                  "CrossEntropyLossBackward0")
 
 
-def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction, smoothing):
-    "cross_entropy against class probabilities (the input's shape): gradient sum(a) softmax - a, a = w q."
+def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
+                                 smoothing):
+    "cross_entropy on probabilities (input's shape): grad sum(a) softmax - a, a = w q."
     if not _is_floating(target.dtype):
-        raise RuntimeError(f"Expected floating point type for target with class probabilities, got {target.dtype}")
+        raise RuntimeError("Expected floating point type for target with class "
+                           f"probabilities, got {target.dtype}")
     if ignore_index >= 0:
         raise RuntimeError("ignore_index is not supported for floating point target")
     if input.ndim == 0:
-        raise IndexError("Dimension out of range (expected to be in range of [-1, 0], but got 1)")
+        raise IndexError("Dimension out of range "
+                         "(expected to be in range of [-1, 0], but got 1)")
     n_classes = input.shape[1 if input.ndim > 1 else 0]
     w = _class_weight(weight, input, n_classes)
     _check_floating("cross_entropy", input.dtype)
@@ -285,7 +319,8 @@ def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
         q = (1 - smoothing) * q + smoothing / n_classes if smoothing else q
         return _per_class(weight[0] if weight else w, x.ndim) * q, q
     a, _ = soft_targets(t, (w.astype(dtype, copy=False),))
-    result, spread = _reduce(-(a * log_p).sum(axis=1), reduction, x.size // max(n_classes, 1))
+    result, spread = _reduce(-(a * log_p).sum(axis=1), reduction,
+                             x.size // max(n_classes, 1))
 
     def input_vjp(g, L, input, target, *weight):
         a, _ = soft_targets(target, weight)
@@ -296,15 +331,17 @@ def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
     def target_vjp(g, L, input, target, *weight):
         w_c = _per_class(weight[0] if weight else w, x.ndim)
         log_p = _log_softmax(_as_batch(input))
-        return (-(1 - smoothing) * spread(g)[:, None] * w_c * log_p).reshape(target.shape)
+        return (-(1 - smoothing) * spread(g)[:, None] * w_c
+                * log_p).reshape(target.shape)
 
     def weight_vjp(g, L, input, target, weight):
         _, q = soft_targets(target, (weight,))
         log_p = _log_softmax(_as_batch(input))
-        return -np.sum(spread(g)[:, None] * q * log_p, axis=tuple(i for i in range(x.ndim) if i != 1))
+        return -np.sum(spread(g)[:, None] * q * log_p,
+                       axis=tuple(i for i in range(x.ndim) if i != 1))
     inputs = (input, target) if weight is None else (input, target, weight)
-    return record(_unbatched(result, input), inputs, (input_vjp, target_vjp, weight_vjp),
-                  "CrossEntropyLossBackward0")
+    return record(_unbatched(result, input), inputs,
+                  (input_vjp, target_vjp, weight_vjp), "CrossEntropyLossBackward0")
 
 # %% ../book/12_losses.ipynb #dd044fcf
 def _log_sigmoid(x):
@@ -313,30 +350,35 @@ def _log_sigmoid(x):
 
 
 def _check_loss_weight(name, weight, shape):
-    "A weight must broadcast to the input's `shape` without enlarging it, and must not require grad."
+    "A weight must broadcast to `shape` without enlarging it and must not require grad."
     broadcast = broadcast_shapes(weight.shape, shape)
     if broadcast != shape:
-        raise RuntimeError(f"{name} of shape {weight.shape} broadcasts with the input's shape {shape} "
-                           f"to {broadcast}: the loss must keep the input's shape")
+        raise RuntimeError(f"{name} of shape {weight.shape} broadcasts with "
+                           f"the input's shape {shape} to {broadcast}: "
+                           "the loss must keep the input's shape")
     if weight.requires_grad and is_grad_enabled():
-        raise RuntimeError(f"The function 'binary_cross_entropy_with_logits' is not differentiable with respect "
-                           f"to argument '{name}'. This input cannot have requires_grad True.")
+        raise RuntimeError("The function 'binary_cross_entropy_with_logits' "
+                           f"is not differentiable with respect to argument '{name}'. "
+                           "This input cannot have requires_grad True.")
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
-    "Binary cross-entropy of sigmoid(input) against targets in [0, 1], computed stably from the logits."
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    "Binary cross-entropy of sigmoid(input) against targets in [0, 1], computed stably."
     reduction = _reduction_mode(reduction, size_average, reduce)
     _check_tensors("binary_cross_entropy_with_logits", input=input, target=target)
     if target.shape != input.shape:
-        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    weights = {name: t for name, t in (("weight", weight), ("pos_weight", pos_weight)) if t is not None}
+        raise ValueError(f"Target size ({target.shape}) must be the same as "
+                         f"input size ({input.shape})")
+    weights = {name: t for name, t in (("weight", weight), ("pos_weight", pos_weight))
+               if t is not None}
     _check_tensors("binary_cross_entropy_with_logits", **weights)
     for name, t in weights.items():
         _check_loss_weight(name, t, input.shape)
     _check_floating("binary_cross_entropy_with_logits", input.dtype)
     if not _is_floating(target.dtype):
-        raise RuntimeError(f"result type {input.dtype} can't be cast to the desired output type {target.dtype}")
+        raise RuntimeError(f"result type {input.dtype} can't be cast to the desired "
+                           f"output type {target.dtype}")
     dtype = result_type(input, target, *weights.values())
     x, y = input.data.astype(dtype, copy=False), target.data.astype(dtype, copy=False)
     w = 1 if weight is None else weight.data.astype(dtype)
@@ -356,12 +398,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 # %% ../book/12_losses.ipynb #75faed43
 class _Loss(Module):
-    "What every loss module shares: the reduction, given directly or by the deprecated flags."
+    "What loss modules share: the reduction, given directly or by the deprecated flags."
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
         legacy = size_average is not None or reduce is not None
-        self.reduction = _legacy_reduction(size_average, reduce) if legacy else reduction
+        self.reduction = (_legacy_reduction(size_average, reduce) if legacy
+                          else reduction)
 
 
 class _WeightedLoss(_Loss):
@@ -373,7 +416,7 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
-    "The mean squared error as a module: MSELoss()(input, target) is mse_loss(input, target)."
+    "The mean squared error as a module: MSELoss()(x, y) is mse_loss(x, y)."
 
     def forward(self, input, target):
         return mse_loss(input, target, reduction=self.reduction)
@@ -382,35 +425,40 @@ class MSELoss(_Loss):
 class NLLLoss(_WeightedLoss):
     "The negative log-likelihood loss as a module (inputs are log-probabilities)."
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+        return nll_loss(input, target, weight=self.weight,
+                        ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    "Cross-entropy between the softmax of logits and class indices or probabilities, as a module."
+    "Cross-entropy of softmax(logits) and class indices or probabilities, as a module."
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                 label_smoothing=0.0):
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
-        return cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
-                             reduction=self.reduction, label_smoothing=self.label_smoothing)
+        return cross_entropy(input, target, weight=self.weight,
+                             ignore_index=self.ignore_index, reduction=self.reduction,
+                             label_smoothing=self.label_smoothing)
 
 
 class BCEWithLogitsLoss(_Loss):
-    "Binary cross-entropy on logits as a module, with optional weight and pos_weight buffers."
+    "Binary cross-entropy on logits as a module; weight, pos_weight: optional buffers."
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
-        return binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
+        return binary_cross_entropy_with_logits(input, target, weight=self.weight,
+                                                reduction=self.reduction,
                                                 pos_weight=self.pos_weight)

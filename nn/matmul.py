@@ -11,7 +11,7 @@ from .engine import Tensor, _numpy_twins, record
 
 # %% ../book/04_matmul.ipynb #3cf3f624
 def _mT(x):
-    "The transpose of a matrix, or of every matrix in a batch: the last two axes swapped."
+    "The transpose of a matrix, or of each one in a batch: the last two axes swapped."
     return np.swapaxes(x, -1, -2)
 
 
@@ -20,9 +20,10 @@ _MATRIX_PRODUCT_VJPS = (lambda g, C, A, B: g @ _mT(B)), (lambda g, C, A, B: _mT(
 
 
 def _check_same_dtype(input, other, names):
-    "RuntimeError unless both tensors have one dtype: products do not promote, as in torch."
+    "RuntimeError unless both have one dtype: products do not promote, as in torch."
     if input.dtype != other.dtype:
-        raise RuntimeError(f"expected {names} to have the same dtype, but got: {input.dtype} != {other.dtype}")
+        raise RuntimeError(f"expected {names} to have the same dtype, "
+                           f"but got: {input.dtype} != {other.dtype}")
 
 
 def mm(input, mat2):
@@ -30,10 +31,11 @@ def mm(input, mat2):
     _check_tensors("mm", input=input, mat2=mat2)
     for name, matrix in (("self", input), ("mat2", mat2)):
         if matrix.ndim != 2:
-            raise RuntimeError(f"{name} must be a matrix, but got a tensor of shape {matrix.shape}")
+            raise RuntimeError(f"{name} must be a matrix, "
+                               f"but got a tensor of shape {matrix.shape}")
     if input.shape[1] != mat2.shape[0]:
-        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied ({}x{} and {}x{})".format(
-            *input.shape, *mat2.shape))
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied "
+                           "({}x{} and {}x{})".format(*input.shape, *mat2.shape))
     _check_same_dtype(input, mat2, "m1 and m2")
     A, B = input.data, mat2.data
     return record(A @ B, (input, mat2), _MATRIX_PRODUCT_VJPS, "MmBackward0")
@@ -43,11 +45,12 @@ Tensor.mm = mm
 
 # %% ../book/04_matmul.ipynb #cead4bd3
 def bmm(input, mat2):
-    "The product of (b, n, m) and (b, m, p) batches of matrices, item by item: (b, n, p)."
+    "The product of (b, n, m) and (b, m, p) batches, matrix by matrix: (b, n, p)."
     _check_tensors("bmm", input=input, mat2=mat2)
     for name, batch in (("batch1", input), ("batch2", mat2)):
         if batch.ndim != 3:
-            raise RuntimeError(f"{name} must be a 3D tensor, but got a tensor of shape {batch.shape}")
+            raise RuntimeError(f"{name} must be a 3D tensor, "
+                               f"but got a tensor of shape {batch.shape}")
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(f"bmm expects batches of shapes (b, n, m) and (b, m, p), "
                            f"but got {input.shape} and {mat2.shape}")
@@ -60,45 +63,48 @@ Tensor.bmm = bmm
 
 # %% ../book/04_matmul.ipynb #1b60204e
 def _check_matmul(input, other):
-    "TypeError or RuntimeError, naming the shapes, unless matmul can multiply these tensors."
+    "TypeError or RuntimeError, naming the shapes, unless matmul can multiply the two."
     _check_tensors("matmul", input=input, other=other)
     a, b = input.shape, other.shape
     if not a or not b:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {len(a)}D and {len(b)}D")
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, "
+                           f"but they are {len(a)}D and {len(b)}D")
     try:
         if len(a) > 2 or len(b) > 2:
             np.broadcast_shapes(a[:-2], b[:-2])
     except ValueError:
-        raise RuntimeError(f"matmul: the batch dimensions {a[:-2]} and {b[:-2]} of shapes {a} and {b} "
-                           f"cannot be broadcast together") from None
+        raise RuntimeError(f"matmul: the batch dimensions {a[:-2]} and {b[:-2]} of "
+                           f"shapes {a} and {b} cannot be broadcast together") from None
     rows_of_other = b[0] if len(b) == 1 else b[-2]
     if a[-1] != rows_of_other:
-        raise RuntimeError(f"matmul: shapes {a} and {b} cannot be multiplied ({a[-1]} != {rows_of_other})")
+        raise RuntimeError(f"matmul: shapes {a} and {b} cannot be multiplied "
+                           f"({a[-1]} != {rows_of_other})")
     _check_same_dtype(input, other, "both arguments to matmul")
 
 
 def _as_matrix(array, axis):
-    "A 1-D array as matmul reads it: a row (1, m) with axis=-2, a column (m, 1) with axis=-1."
+    "A 1-D array as matmul reads it: row (1, m) if axis=-2, column (m, 1) if axis=-1."
     if array.ndim != 1:
         return array
     return array.reshape((1, -1) if axis == -2 else (-1, 1))
 
 
 def _without_inserted_axis(grad, shape):
-    "The gradient of a 1-D operand of `shape` that _as_matrix promoted, its size-1 axis dropped."
+    "The gradient of a 1-D `shape` operand after _as_matrix, its size-1 axis dropped."
     return grad.reshape(grad.shape[:-2] + shape) if len(shape) == 1 else grad
 
 
 def _through_matrices(matrix_vjp, matrix_shape, shape):
-    "The vjp of matmul for an operand of `shape`: the matrix formula between two reshapes."
+    "matmul's vjp for an operand of `shape`: the matrix formula between two reshapes."
     def vjp(g, c, a, b):
         A, B = _as_matrix(a, -2), _as_matrix(b, -1)
-        return _without_inserted_axis(matrix_vjp(g.reshape(matrix_shape), c, A, B), shape)
+        return _without_inserted_axis(matrix_vjp(g.reshape(matrix_shape), c, A, B),
+                                      shape)
     return vjp
 
 
 def matmul(input, other):
-    "The matrix product with NumPy's rules: vectors read as rows or columns, batch dims broadcast."
+    "The matrix product, as in NumPy: vectors as rows or columns, batch dims broadcast."
     _check_matmul(input, other)
     a, b = input.data, other.data
     C = _as_matrix(a, -2) @ _as_matrix(b, -1)
@@ -110,14 +116,14 @@ def matmul(input, other):
 
 
 def _matmul_operand(value):
-    "The other operand of `@` as a Tensor (a NumPy array keeps its dtype), or None if `@` does not take it."
+    "`@`'s other operand as a Tensor (arrays keep their dtype); None if `@` rejects it."
     if isinstance(value, np.ndarray):
         return Tensor._from_array(value)
     return value if isinstance(value, Tensor) else None
 
 
 def _matmul_operator(self, other):
-    "`self @ other`: NotImplemented for types `@` does not take, so that Python raises TypeError."
+    "`self @ other`: NotImplemented for types `@` rejects, so Python raises TypeError."
     other = _matmul_operand(other)
     return NotImplemented if other is None else matmul(self, other)
 
@@ -129,7 +135,7 @@ def _reflected_matmul_operator(self, other):
 
 
 def _matmul_twin(input, other):
-    "`np.matmul` and `ndarray @ tensor`: NumPy arrays are read as tensors of their dtype."
+    "`np.matmul` and `ndarray @ tensor`: NumPy arrays read as tensors of their dtype."
     return matmul(*(_matmul_operand(x) for x in (input, other)))
 
 

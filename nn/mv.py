@@ -14,12 +14,14 @@ def mv(input, vec):
     "The product of an (n, m) matrix and an (m,) vector: an (n,) vector."
     _check_tensors("mv", input=input, vec=vec)
     if input.ndim != 2 or vec.ndim != 1:
-        raise RuntimeError(f"mv expects a matrix and a vector, but got tensors of shapes "
-                           f"{input.shape} and {vec.shape}")
+        raise RuntimeError(f"mv expects a matrix and a vector, "
+                           f"but got tensors of shapes {input.shape} and {vec.shape}")
     if input.shape[1] != vec.shape[0]:
-        raise RuntimeError("size mismatch, got mat ({}x{}), vec ({})".format(*input.shape, *vec.shape))
+        raise RuntimeError("size mismatch, got mat ({}x{}), vec ({})".format(
+            *input.shape, *vec.shape))
     if input.dtype != vec.dtype:
-        raise RuntimeError(f"expected mat and vec to have the same dtype, but got: {input.dtype} != {vec.dtype}")
+        raise RuntimeError(f"expected mat and vec to have the same dtype, "
+                           f"but got: {input.dtype} != {vec.dtype}")
     A, x = input.data, vec.data
     vjps = (lambda g, y, A, x: g[:, None] * x), (lambda g, y, A, x: A.T @ g)
     return record(A @ x, (input, vec), vjps, "MvBackward0")

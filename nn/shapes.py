@@ -12,22 +12,24 @@ import warnings
 
 import numpy as np
 
-from .engine import Tensor, _check_dim, _numpy_twins, normalize_dims, record, result_type
+from .engine import Tensor, _check_dim, _numpy_twins, normalize_dims
+from .engine import record, result_type
 from .factories import _shape
 
 # %% ../book/06_indexing.ipynb #812ca998
 def _is_int(part):
-    "True for a Python or NumPy integer (bools are not): the index part that selects one position."
-    return isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_))
+    "True for a Python or NumPy int, not a bool: an index part that picks one position."
+    return (isinstance(part, (int, np.integer))
+            and not isinstance(part, (bool, np.bool_)))
 
 
 def _is_basic(part):
-    "True for an int, a slice, None or Ellipsis: index parts that select each element at most once."
+    "True for an int, slice, None or Ellipsis: parts picking each element at most once."
     return _is_int(part) or isinstance(part, (slice, type(None), type(Ellipsis)))
 
 
 def _index_part(part):
-    "One part of an index as NumPy should see it: arrays for Tensors and sequences, an int for a 0-d int tensor."
+    "An index part for NumPy: Tensors, sequences as arrays; a 0-d int tensor as an int."
     if isinstance(part, slice) and part.step is not None and part.step < 0:
         raise ValueError("step must be greater than zero")
     if isinstance(part, Tensor):
@@ -40,11 +42,12 @@ def _index_part(part):
 
 
 def _ints_first(index):
-    "An index mixing ints and arrays as two steps (basic, advanced): the ints first, as torch applies them."
+    "An index of ints and arrays as (basic, advanced) steps: ints first, as in torch."
     basic, advanced = [], []
     for part in index:
         if _is_int(part):
-            basic.append(part)  # the dimension is gone: nothing left for the advanced step
+            # the dimension is gone: nothing left for the advanced step
+            basic.append(part)
         elif isinstance(part, (slice, type(None))):
             basic.append(part)
             advanced.append(slice(None))
@@ -59,7 +62,7 @@ def _ints_first(index):
 
 
 def _index_op_name(index, basic):
-    "The grad_fn name torch shows: that of the last index part that acts (a full `:` acts only alone)."
+    "torch's grad_fn name: the last index part that acts (a full `:` acts only alone)."
     if not basic:
         return "IndexBackward0"
     parts = [part for part in index if part is not Ellipsis]
@@ -83,11 +86,12 @@ def _getitem(self, index):
 
     def vjp(g, *_):
         return _scatter(g, index, shape, unique=basic)
-    return record(np.asarray(self.data[index]), (self,), (vjp,), _index_op_name(index, basic))
+    return record(np.asarray(self.data[index]), (self,), (vjp,),
+                  _index_op_name(index, basic))
 
 
 def _scatter(g, index, shape, unique=False):
-    "Zeros of `shape` with `g` added at `index`: the adjoint of `x[index]`, recorded on tensors."
+    "Zeros of `shape` plus `g` at `index`: x[index]'s adjoint, recorded on tensors."
     if isinstance(g, Tensor):  # its own vjp is indexing again
         return record(_scatter(g.data, index, shape, unique), (g,),
                       (lambda h, *_: h[index],), "IndexPutBackward0")
@@ -113,32 +117,36 @@ Tensor.__iter__ = _iter
 
 # %% ../book/06_indexing.ipynb #57b5adda
 def _infer_shape(shape, numel):
-    "`shape` with its -1 (at most one) replaced by the size that makes it hold `numel` elements."
+    "`shape` with a -1 (at most one) replaced by the size that gives `numel` elements."
     shape = tuple(map(operator.index, shape))
     if shape.count(-1) > 1:
         raise RuntimeError("only one dimension can be inferred")
     for i, size in enumerate(shape):
         if size < -1:
-            raise RuntimeError(f"invalid shape dimension {size} at index {i} of shape {list(shape)}")
+            raise RuntimeError(f"invalid shape dimension {size} at index {i} "
+                               f"of shape {list(shape)}")
     known = math.prod(size for size in shape if size != -1)
     if -1 in shape and known == 0 == numel:
-        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
-                           f"unspecified dimension size -1 can be any value and is ambiguous")
+        raise RuntimeError(f"cannot reshape tensor of 0 elements into shape "
+                           f"{list(shape)} because the unspecified dimension size -1 "
+                           f"can be any value and is ambiguous")
     if -1 in shape and known and numel % known == 0:
         shape = tuple(numel // known if size == -1 else size for size in shape)
     if -1 in shape or math.prod(shape) != numel:
-        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        raise RuntimeError(f"shape '{list(shape)}' is invalid "
+                           f"for input of size {numel}")
     return shape
 
 
 def _reshape_node(input, result, op_name):
-    "Record `result`, input's elements in another shape: the gradient is read back into input's shape."
+    "Record `result`, input reshaped: the gradient is read back into input's shape."
     shape = input.shape
     return record(result, (input,), (lambda g, *_: g.reshape(shape),), op_name)
 
 # %% ../book/06_indexing.ipynb #48c37019
-_NOT_A_VIEW = ("view size is not compatible with input tensor's size and stride (at least one dimension "
-               "spans across two contiguous subspaces). Use .reshape(...) instead.")
+_NOT_A_VIEW = ("view size is not compatible with input tensor's size and stride "
+               "(at least one dimension spans across two contiguous subspaces). "
+               "Use .reshape(...) instead.")
 
 
 def _view_array(array, shape):
@@ -150,16 +158,17 @@ def _view_array(array, shape):
 
 
 def reshape(input, shape):
-    "The elements of `input` in `shape` (one -1 is inferred): a view when the memory layout allows, else a copy."
+    "`input` in `shape` (one -1 is inferred): a view if the layout allows, else a copy."
     shape = _infer_shape(shape, input.numel())
     view = _view_array(input.data, shape)
     if view is not None:
         return _reshape_node(input, view, "ViewBackward0")
-    return _reshape_node(input, input.data.reshape(shape), "UnsafeViewBackward0")  # a copy, as in torch
+    # a copy, as in torch
+    return _reshape_node(input, input.data.reshape(shape), "UnsafeViewBackward0")
 
 
 def _view(self, *shape):
-    "`x.view(*shape)`: like reshape, but never a copy: RuntimeError when the memory layout does not allow it."
+    "`x.view(*shape)`: reshape, never a copy (RuntimeError if the layout forbids it)."
     shape = _infer_shape(_shape(shape), self.numel())
     view = _view_array(self.data, shape)
     if view is None:
@@ -171,7 +180,8 @@ def _contiguous(self):
     "This tensor if its elements are stored row by row, else a copy that is."
     if self.data.flags.c_contiguous:
         return self
-    return record(np.ascontiguousarray(self.data), (self,), (lambda g, *_: g,), "CloneBackward0")
+    return record(np.ascontiguousarray(self.data), (self,), (lambda g, *_: g,),
+                  "CloneBackward0")
 
 
 Tensor.reshape = lambda self, *shape: reshape(self, _shape(shape))
@@ -186,26 +196,31 @@ def flatten(input, start_dim=0, end_dim=-1):
     "`input` with the dimensions start_dim..end_dim (inclusive) merged into one."
     start, end = _check_dim(start_dim, input.ndim), _check_dim(end_dim, input.ndim)
     if start > end:
-        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        raise RuntimeError("flatten() has invalid args: "
+                           "start_dim cannot come after end_dim")
     if start == end and input.ndim:
         return input  # nothing to merge; torch returns the tensor itself
     shape = input.shape
-    return reshape(input, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+    return reshape(input, shape[:start] + (math.prod(shape[start:end + 1]),)
+                   + shape[end + 1:])
 
 
 def squeeze(input, dim=None):
-    "`input` without its size-1 dimensions: all of them, or those among `dim` (an int or a tuple)."
+    "`input` without its size-1 dimensions: all, or those in `dim` (an int or a tuple)."
     if isinstance(dim, (tuple, list)) and not dim:
-        axes = ()  # an empty tuple squeezes nothing (normalize_dims would read it as "all dims")
+        # an empty tuple squeezes nothing (normalize_dims would read it as "all dims")
+        axes = ()
     else:
         axes = normalize_dims(dim, input.ndim)
-    shape = tuple(size for axis, size in enumerate(input.shape) if not (axis in axes and size == 1))
-    variant = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1  # torch's three squeeze nodes
+    shape = tuple(size for axis, size in enumerate(input.shape)
+                  if not (axis in axes and size == 1))
+    # torch's three squeeze nodes
+    variant = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
     return _reshape_node(input, input.data.reshape(shape), f"SqueezeBackward{variant}")
 
 
 def unsqueeze(input, dim):
-    "`input` with a new dimension of size 1 inserted at position `dim` (in [-ndim-1, ndim])."
+    "`input` with a new size-1 dimension at position `dim` (in [-ndim-1, ndim])."
     dim = _check_dim(dim, input.ndim + 1)
     shape = input.shape[:dim] + (1,) + input.shape[dim:]
     return _reshape_node(input, input.data.reshape(shape), "UnsqueezeBackward0")
@@ -214,23 +229,26 @@ def unsqueeze(input, dim):
 Tensor.flatten, Tensor.squeeze, Tensor.unsqueeze = flatten, squeeze, unsqueeze
 
 # %% ../book/06_indexing.ipynb #64307187
-_T_DEPRECATED = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
-                 "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
-                 "matrices or `x.permute(*range(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
+_T_DEPRECATED = ("The use of `x.T` on tensors of dimension other than 2 to reverse "
+                 "their shape is deprecated and it will throw an error in a future "
+                 "release. Consider `x.mT` to transpose batches of matrices or "
+                 "`x.permute(*range(x.ndim - 1, -1, -1))` to reverse the dimensions "
+                 "of a tensor.")
 
 
 def _permute(input, dims, op_name):
-    "`input` with dimension k of the result taken from dimension dims[k]; the gradient is permuted back."
+    "`input` with result dimension k taken from dims[k]; the gradient is permuted back."
     inverse = tuple(np.argsort(dims).tolist())
     return record(input.data.transpose(dims), (input,),
                   (lambda g, *_: np.transpose(g, inverse),), op_name)
 
 
 def permute(input, dims):
-    "`input` with its dimensions reordered: dimension k of the result is dimension dims[k] of input."
+    "`input` with its dimensions reordered: result dimension k is dimension dims[k]."
     if len(dims) != input.ndim:
-        raise RuntimeError(f"permute(): number of dims in the ordering ({len(dims)}) does not match "
-                           f"the number of dimensions of the tensor ({input.ndim})")
+        raise RuntimeError(f"permute(): number of dims in the ordering ({len(dims)}) "
+                           f"does not match the number of dimensions of the tensor "
+                           f"({input.ndim})")
     dims = tuple(_check_dim(d, input.ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
@@ -247,12 +265,13 @@ def transpose(input, dim0, dim1):
 def t(input):
     "The transpose of a matrix; a vector or a 0-d tensor comes back unchanged."
     if input.ndim > 2:
-        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, "
+                           f"but self is {input.ndim}D")
     return _permute(input, tuple(reversed(range(input.ndim))), "TBackward0")
 
 
 def _T(self):
-    "`x.T`: all dimensions reversed (torch warns that this is deprecated unless x is 1-d or 2-d)."
+    "`x.T`: all dimensions reversed (torch warns: deprecated unless x is 1-d or 2-d)."
     if self.ndim not in (1, 2):
         warnings.warn(_T_DEPRECATED, UserWarning, stacklevel=2)
     return _permute(self, tuple(reversed(range(self.ndim))), "PermuteBackward0")
@@ -261,8 +280,8 @@ def _T(self):
 def _mT(self):
     "`x.mT`: the last two dimensions swapped, transposing every matrix of a batch."
     if self.ndim < 2:
-        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. "
-                           f"Got {self.ndim}-D tensor.")
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of "
+                           f"matrices. Got {self.ndim}-D tensor.")
     return transpose(self, -2, -1)
 
 
@@ -273,31 +292,38 @@ Tensor.mT = property(_mT, doc="The tensor with its last two dimensions swapped."
 
 # %% ../book/06_indexing.ipynb #4ad97937
 def _expanded_shape(shape, sizes):
-    "The shape that `expand(*sizes)` gives a tensor of `shape`; RuntimeError naming both when there is none."
+    "The shape `expand(*sizes)` gives `shape`; if none, a RuntimeError naming both."
     new = len(sizes) - len(shape)
     if new < 0:
-        raise RuntimeError(f"expand({list(shape)}, size={list(sizes)}): the number of sizes provided ({len(sizes)}) "
-                           f"must be greater or equal to the number of dimensions in the tensor ({len(shape)})")
+        raise RuntimeError(f"expand({list(shape)}, size={list(sizes)}): "
+                           f"the number of sizes provided ({len(sizes)}) "
+                           f"must be greater or equal to the number of dimensions "
+                           f"in the tensor ({len(shape)})")
     target = []
     for i, size in enumerate(sizes):
         old = shape[i - new] if i >= new else None  # None: a new leading dimension
         size = old if size == -1 and old is not None else size
         if size < 0:
-            where = "" if old is not None else f" in a leading, non-existing dimension {i}"
-            raise RuntimeError(f"The expanded size of the tensor ({size}) isn't allowed{where}")
+            where = ("" if old is not None
+                     else f" in a leading, non-existing dimension {i}")
+            raise RuntimeError(f"The expanded size of the tensor ({size}) "
+                               f"isn't allowed{where}")
         if old not in (None, 1, size):
-            raise RuntimeError(f"The expanded size of the tensor ({size}) must match the existing size ({old}) "
-                               f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+            raise RuntimeError(f"The expanded size of the tensor ({size}) "
+                               f"must match the existing size ({old}) "
+                               f"at non-singleton dimension {i}.  "
+                               f"Target sizes: {list(sizes)}.  "
                                f"Tensor sizes: {list(shape)}")
         target.append(size)
     return tuple(target)
 
 
 def _expand(self, *sizes):
-    "`x.expand(*sizes)`: size-1 dimensions repeated (-1 keeps a size, new ones go in front), without a copy."
+    "`x.expand(*sizes)`: size-1 dims repeated, no copy; -1 keeps a size, new dims lead."
     shape = _expanded_shape(self.shape, _shape(sizes))
     # the gradient passes unchanged; the engine sums it over the repeated axes
-    return record(np.broadcast_to(self.data, shape), (self,), (lambda g, *_: g,), "ExpandBackward0")
+    return record(np.broadcast_to(self.data, shape), (self,), (lambda g, *_: g,),
+                  "ExpandBackward0")
 
 
 Tensor.expand = _expand
@@ -309,54 +335,63 @@ def _transpose_twin(a, axes=None):
     return permute(a, tuple(reversed(range(a.ndim))) if axes is None else tuple(axes))
 
 
-_numpy_twins({np.reshape: reshape, np.transpose: _transpose_twin, np.swapaxes: transpose,
+_numpy_twins({np.reshape: reshape, np.transpose: _transpose_twin,
+              np.swapaxes: transpose,
               np.broadcast_to: lambda array, shape: array.expand(shape)})
 
 # %% ../book/06_indexing.ipynb #0a4fde38
 def _check_tensor_list(tensors, op):
-    "TypeError unless `tensors` is a list or tuple of Tensors (what torch's cat and stack take)."
+    "TypeError unless `tensors` is a list or tuple of Tensors (as cat and stack take)."
     if not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{op}(): argument 'tensors' must be tuple of Tensors, not {type(tensors).__name__}")
+        raise TypeError(f"{op}(): argument 'tensors' must be tuple of Tensors, "
+                        f"not {type(tensors).__name__}")
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
-            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(x).__name__}")
+            raise TypeError(f"expected Tensor as element {i} in argument 0, "
+                            f"but got {type(x).__name__}")
 
 
 def _check_cat_shapes(tensors, dim):
-    "`dim` checked and wrapped; RuntimeError unless the tensors agree in all sizes but the one along `dim`."
+    "`dim` checked and wrapped; RuntimeError unless all sizes agree but along `dim`."
     first = tensors[0]
     dim = _check_dim(dim, first.ndim)
     for i, x in enumerate(tensors):
         if x.ndim != first.ndim:
-            raise RuntimeError(f"Tensors must have same number of dimensions: got {first.ndim} and {x.ndim}")
+            raise RuntimeError(f"Tensors must have same number of dimensions: "
+                               f"got {first.ndim} and {x.ndim}")
         wrong = [d for d in range(x.ndim) if d != dim and x.shape[d] != first.shape[d]]
         if wrong:
             d = wrong[0]
-            raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected size "
-                               f"{first.shape[d]} but got size {x.shape[d]} for tensor number {i} in the list.")
+            raise RuntimeError(f"Sizes of tensors must match except in dimension "
+                               f"{dim}. Expected size {first.shape[d]} but got size "
+                               f"{x.shape[d]} for tensor number {i} in the list.")
     return dim
 
 
 def _part_along(dim, part):
-    "The vector-Jacobian product that passes on `part` (an int or a slice) of the gradient along `dim`."
+    "The vjp that passes on `part` (an int or a slice) of the gradient along `dim`."
     index = (slice(None),) * dim + (part,)
     return lambda g, *_: g[index]
 
 
 def cat(tensors, dim=0):
-    "The tensors joined along the existing dimension `dim`; all their other sizes must agree."
+    "The tensors joined along the existing dimension `dim`; all other sizes must agree."
     _check_tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
         if x.ndim == 0:
-            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) "
+                               f"cannot be concatenated")
     dtype = result_type(*tensors)
-    tensors = [x for x in tensors if x.shape != (0,)] or tensors  # torch skips empty 1-d tensors
+    # torch skips empty 1-d tensors
+    tensors = [x for x in tensors if x.shape != (0,)] or tensors
     dim = _check_cat_shapes(tensors, dim)
     sizes = [x.shape[dim] for x in tensors]
-    starts = [0, *itertools.accumulate(sizes)]  # where each input's block begins along dim
-    vjps = tuple(_part_along(dim, slice(start, start + size)) for start, size in zip(starts, sizes))
+    # where each input's block begins along dim
+    starts = [0, *itertools.accumulate(sizes)]
+    vjps = tuple(_part_along(dim, slice(start, start + size))
+                 for start, size in zip(starts, sizes))
     result = np.concatenate([x.data for x in tensors], axis=dim, dtype=dtype)
     return record(result, tuple(tensors), vjps, "CatBackward0")
 
@@ -369,7 +404,8 @@ def stack(tensors, dim=0):
     shape = tensors[0].shape
     for i, x in enumerate(tensors):
         if x.shape != shape:
-            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
+            raise RuntimeError(f"stack expects each tensor to be equal size, "
+                               f"but got {list(shape)} at entry 0 "
                                f"and {list(x.shape)} at entry {i}")
     dim = _check_dim(dim, len(shape) + 1)
     vjps = tuple(_part_along(dim, k) for k in range(len(tensors)))
