@@ -393,13 +393,14 @@ def _gelu_cdf(x, approximate):
     return _normal_cdf(x)
 
 
-def _gelu_slope(x, approximate):
-    "The derivative of x Phi(x): Phi(x) + x phi(x), or that of the tanh approximation."
+def _gelu_slope(x, approximate, cdf=None):
+    "(x Phi(x))' = Phi(x) + x phi(x), with Phi given or computed; or the tanh form's."
     if approximate == "tanh":
         t = np.tanh(_TANH_SCALE * (x + 0.044715 * x ** 3))
         return (0.5 * (1 + t)
                 + 0.5 * x * (1 - t * t) * _TANH_SCALE * (1 + 3 * 0.044715 * x * x))
-    return _normal_cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    cdf = _normal_cdf(x) if cdf is None else cdf
+    return cdf + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
 
 
 def gelu(input, approximate="none"):
@@ -408,8 +409,11 @@ def gelu(input, approximate="none"):
         raise RuntimeError("approximate argument must be either none or tanh, "
                            f"got {approximate!r}")
     x = input.data
-    return record(x * _gelu_cdf(x, approximate), (input,),
-                  (lambda g, y, x: g * _gelu_slope(x, approximate),), "GeluBackward0")
+    cdf = _gelu_cdf(x, approximate)
+
+    def vjp(g, y, x_now):  # reuses the forward's Phi(x) when handed the forward's array
+        return g * _gelu_slope(x_now, approximate, cdf if x_now is x else None)
+    return record(x * cdf, (input,), (vjp,), "GeluBackward0")
 
 
 def _implicit_softmax_dim(ndim):
