@@ -74,33 +74,44 @@ def _seeds(v, outputs):
     return (None,) * len(outputs) if v is None else _as_outputs(v)[0]
 
 
+def _gradients(outputs, inputs, seeds, create_graph, strict, name):
+    "The outputs' gradients for every input: zeros where unused (strict: an error)."
+    grads = _seeded_grads(outputs, inputs, seeds, create_graph)
+    return _filled(grads, inputs, create_graph, strict, name)
+
+
+def _double_backward(outputs, inputs, v, create_graph, strict, name):
+    "J v, by double backward: J^T u is linear in u, so its vjp w.r.t. u with v is J v."
+    dummies = tuple(_zeros_like(out).requires_grad_() for out in outputs)
+    transposed = _gradients(outputs, inputs, dummies, True, strict, name)
+    seeds = _seeds(v, transposed)
+    return _gradients(transposed, dummies, seeds, create_graph, strict, name)
+
+
+def _detached(outputs, create_graph):
+    "The outputs as returned: cut from their graph unless create_graph."
+    return tuple(out if create_graph else out.detach() for out in outputs)
+
+
 def vjp(func, inputs, v=None, create_graph=False, strict=False):
     "The function's output, and v^T J: the vector-Jacobian product at `inputs`."
     inputs, single_input = _as_inputs(inputs, create_graph)
     with enable_grad():
         outputs, single_output = _as_outputs(func(*inputs))
-        grads = _seeded_grads(outputs, inputs, _seeds(v, outputs), create_graph)
-    outputs = tuple(out if create_graph else out.detach() for out in outputs)
-    return (_shaped_like(outputs, single_output),
-            _shaped_like(_filled(grads, inputs, create_graph, strict, "vjp"),
-                         single_input))
+        seeds = _seeds(v, outputs)
+        grads = _gradients(outputs, inputs, seeds, create_graph, strict, "vjp")
+    return (_shaped_like(_detached(outputs, create_graph), single_output),
+            _shaped_like(grads, single_input))
 
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
-    "The function's output, and the Jacobian-vector product J v: a differentiated vjp."
+    "The function's output, and the Jacobian-vector product J v, by double backward."
     inputs, single_input = _as_inputs(inputs, create_graph)
     with enable_grad():
         outputs, single_output = _as_outputs(func(*inputs))
-        # J^T u is linear in u: its vjp with v, taken with respect to u, is J v.
-        dummies = tuple(_zeros_like(out).requires_grad_() for out in outputs)
-        transposed = _filled(_seeded_grads(outputs, inputs, dummies, True), inputs,
-                             True, strict, "jvp")
-        vs = (None,) * len(inputs) if v is None else _as_outputs(v)[0]
-        grads = _seeded_grads(transposed, dummies, vs, create_graph)
-    outputs = tuple(out if create_graph else out.detach() for out in outputs)
-    return (_shaped_like(outputs, single_output),
-            _shaped_like(_filled(grads, outputs, create_graph, strict, "jvp"),
-                         single_output))
+        grads = _double_backward(outputs, inputs, v, create_graph, strict, "jvp")
+    return (_shaped_like(_detached(outputs, create_graph), single_output),
+            _shaped_like(grads, single_output))
 
 
 def _zeros_like(x):
@@ -116,8 +127,8 @@ def _jacobian_rows(out, inputs, create_graph, strict):
         e_j = np.zeros(out.numel(), dtype=out.dtype)
         e_j[j] = 1  # the seed that picks element j of out
         seed = Tensor._from_array(e_j.reshape(out.shape))
-        grads = _seeded_grads((out,), inputs, (seed,), create_graph)
-        rows.append(_filled(grads, inputs, create_graph, strict, "jacobian"))
+        rows.append(_gradients((out,), inputs, (seed,), create_graph, strict,
+                               "jacobian"))
     return tuple(stack([row[k] for row in rows]).reshape(out.shape + x.shape)
                  if rows else Tensor._from_array(np.zeros(out.shape + x.shape, x.dtype))
                  for k, x in enumerate(inputs))
@@ -153,9 +164,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
     def gradient(*xs):
         out = _one_element(func(*xs), "hessian")
-        grads = _filled(_seeded_grads((out,), xs, (None,), True), xs, True, strict,
-                        "hessian")
-        return _shaped_like(grads, single_input)
+        return _shaped_like(_gradients((out,), xs, (None,), True, strict, "hessian"),
+                            single_input)
     return jacobian(gradient, inputs, create_graph, strict, vectorize,
                     outer_jacobian_strategy)
 
@@ -165,28 +175,20 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     inputs, single_input = _as_inputs(inputs, create_graph)
     with enable_grad():
         out = _one_element(func(*inputs), "vhp")
-        gradient = _filled(_seeded_grads((out,), inputs, (None,), True), inputs, True,
-                           strict, "vhp")
-        grads = _seeded_grads(gradient, inputs, _seeds(v, inputs), create_graph)
-    return (out if create_graph else out.detach(),
-            _shaped_like(_filled(grads, inputs, create_graph, strict, "vhp"),
-                         single_input))
+        gradient = _gradients((out,), inputs, (None,), True, strict, "vhp")
+        seeds = _seeds(v, inputs)
+        grads = _gradients(gradient, inputs, seeds, create_graph, strict, "vhp")
+    return _detached((out,), create_graph)[0], _shaped_like(grads, single_input)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
-    "The function's output, and H v, by differentiating u^T H (linear in u) w.r.t. u."
+    "The function's output, and H v: double backward through the gradient."
     inputs, single_input = _as_inputs(inputs, create_graph)
     with enable_grad():
         out = _one_element(func(*inputs), "hvp")
-        gradient = _filled(_seeded_grads((out,), inputs, (None,), True), inputs, True,
-                           strict, "hvp")
-        dummies = tuple(_zeros_like(x).requires_grad_() for x in inputs)
-        transposed = _filled(_seeded_grads(gradient, inputs, dummies, True), inputs,
-                             True, strict, "hvp")
-        grads = _seeded_grads(transposed, dummies, _seeds(v, inputs), create_graph)
-    return (out if create_graph else out.detach(),
-            _shaped_like(_filled(grads, inputs, create_graph, strict, "hvp"),
-                         single_input))
+        gradient = _gradients((out,), inputs, (None,), True, strict, "hvp")
+        grads = _double_backward(gradient, inputs, v, create_graph, strict, "hvp")
+    return _detached((out,), create_graph)[0], _shaped_like(grads, single_input)
 
 
 # %% ../../book/09_higher_order.ipynb #086f0786
@@ -211,8 +213,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
             xs = tuple(x if x.requires_grad else x.detach().requires_grad_()
                        for x in xs)
             outputs, _ = _as_outputs(func(*xs))
-            grads = _filled(_seeded_grads(outputs, xs, seeds, True),
-                            xs, True, False, "")
+            grads = _gradients(outputs, xs, seeds, True, False, "gradgradcheck")
         return cat([g.reshape(-1) for g in grads])
     return gradcheck(first_derivatives, inputs + tuple(grad_outputs),
                      eps, atol, rtol, seed)
