@@ -41,7 +41,7 @@ def sub(input, other):
 def neg(input):
     "Elementwise `-input`."
     _no_bool_arithmetic((input,), "Negation, the `-` operator,")
-    return record(-input.data, (input,), (lambda g, *_: -g,), "NegBackward0")
+    return record(-input._data, (input,), (lambda g, *_: -g,), "NegBackward0")
 
 
 def div(input, other):
@@ -113,7 +113,7 @@ minimum.__doc__ = "Elementwise minimum of two tensors; ties split the gradient e
 
 def where(condition, input, other):
     "Elementwise `input` where `condition` holds, else `other`; all three broadcast."
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, "
                            f"but got dtype {cond.dtype}")
@@ -141,7 +141,7 @@ gt, ge = _comparison(np.greater, "gt"), _comparison(np.greater_equal, "ge")
 
 def logical_not(input):
     "Elementwise NOT, giving a bool tensor."
-    return Tensor._from_array(np.logical_not(input.data))
+    return Tensor._from_array(np.logical_not(input._data))
 
 
 def _invert(self):
@@ -149,7 +149,7 @@ def _invert(self):
     if _is_floating(self.dtype):
         raise TypeError(f"~ (bitwise_not) takes bool and integer tensors, "
                         f"not {self.dtype}")
-    return Tensor._from_array(np.invert(self.data))
+    return Tensor._from_array(np.invert(self._data))
 
 # %% ../book/05_broadcasting.ipynb #783aa5f4
 Tensor.__sub__ = binary_operator(sub)

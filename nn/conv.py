@@ -175,9 +175,9 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     geometry = _Geometry(pads, stride, dilation, groups, input.shape[2:],
                          weight.shape[2:])
-    y = _convolve(input.data, weight.data, geometry)
+    y = _convolve(input._data, weight._data, geometry)
     if bias is not None:
-        y += bias.data[:, None, None]
+        y += bias._data[:, None, None]
     vjps = (lambda g, y, x, w, *b: _convolve_transposed(g, w, geometry),
             lambda g, y, x, w, *b: _kernel_gradient(g, x, geometry),
             lambda g, *_: np.sum(g, axis=(0, 2, 3)))
@@ -210,7 +210,7 @@ def _padded_shape(batch, channels, geometry):
 def _convolve(x, w, geometry):
     "C(x, w): the convolution of (N, C_in, H, W) input x with kernel w (no bias)."
     if isinstance(x, Tensor):
-        return record(_convolve(x.data, w.data, geometry), (x, w),
+        return record(_convolve(x._data, w._data, geometry), (x, w),
                       (lambda h, y, x, w: _convolve_transposed(h, w, geometry),
                        lambda h, y, x, w: _kernel_gradient(h, x, geometry)),
                       "ConvolutionBackward0")
@@ -222,7 +222,7 @@ def _convolve(x, w, geometry):
 def _convolve_transposed(g, w, geometry):
     "C_x^T(g, w): the input's gradient, each window's ȳ·w added back where it was read."
     if isinstance(g, Tensor):
-        return record(_convolve_transposed(g.data, w.data, geometry), (g, w),
+        return record(_convolve_transposed(g._data, w._data, geometry), (g, w),
                       (lambda h, out, g, w: _convolve(h, w, geometry),
                        lambda h, out, g, w: _kernel_gradient(g, h, geometry)),
                       "ConvolutionBackwardBackward0")
@@ -234,7 +234,7 @@ def _convolve_transposed(g, w, geometry):
 def _kernel_gradient(g, x, geometry):
     "C_w^T(g, x): the kernel's gradient, ȳ against every window of x."
     if isinstance(g, Tensor):
-        return record(_kernel_gradient(g.data, x.data, geometry), (g, x),
+        return record(_kernel_gradient(g._data, x._data, geometry), (g, x),
                       (lambda h, out, g, x: _convolve(x, h, geometry),
                        lambda h, out, g, x: _convolve_transposed(g, h, geometry)),
                       "ConvolutionBackwardBackward1")
@@ -328,7 +328,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
              for n, s, k, d, length, pad in zip(size, stride, kernel, dilation, (H, W),
                                                 padding)]
     pads = tuple(zip(padding, after))
-    padded = np.pad(input.data, ((0, 0),) * (input.ndim - 2) + pads,
+    padded = np.pad(input._data, ((0, 0),) * (input.ndim - 2) + pads,
                     constant_values=_lowest(input.dtype))
     positions = np.pad(np.arange(H * W).reshape(H, W), pads, constant_values=-1)
     values, indices = _max_scan(padded, positions, kernel, stride, dilation, size)

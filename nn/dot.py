@@ -32,7 +32,7 @@ def dot(input, other):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{n}] "
                            f"and src [{m}] to have the same number of elements, "
                            f"but got {n} and {m} elements respectively")
-    a, b = input.data, other.data
+    a, b = input._data, other._data
     # a @ b of two 1-D arrays is a NumPy scalar; the result is stored as a 0-d array
     vjps = (lambda g, z, a, b: g * b), (lambda g, z, a, b: g * a)
     return record(np.asarray(a @ b), (input, other), vjps, "DotBackward0")

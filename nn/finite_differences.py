@@ -18,8 +18,8 @@ def _finite_difference(fn, inputs, i, u, v, eps):
     "The central difference of <v, fn(inputs)> along direction u for input i."
     def value(step):
         shifted = list(inputs)
-        shifted[i] = Tensor._from_array(inputs[i].data + step * u)
-        return np.vdot(v, fn(*shifted).data)
+        shifted[i] = Tensor._from_array(inputs[i]._data + step * u)
+        return np.vdot(v, fn(*shifted)._data)
     with no_grad():
         return (value(eps) - value(-eps)) / (2 * eps)
 
@@ -37,7 +37,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     v = rng.standard_normal(out.shape)
     out.backward(v)
     for i, (x, copy) in enumerate(zip(inputs, copies)):
-        grad = np.zeros(x.shape) if copy.grad is None else copy.grad.data
+        grad = np.zeros(x.shape) if copy.grad is None else copy.grad._data
         if grad.shape != x.shape or grad.dtype != x.dtype:
             raise GradcheckError(f"input {i}: gradient has shape {grad.shape} and "
                                  f"dtype {grad.dtype}, the input {x.shape} and "

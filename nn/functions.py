@@ -26,7 +26,7 @@ def _as_float(x):
 def _elementwise(name, forward, derivative, doc, keeps_integers=False):
     "An elementwise function from its forward on arrays and its derivative in (x, y)."
     def function(input):
-        x = input.data
+        x = input._data
         if keeps_integers and x.dtype == np.bool_:
             raise NotImplementedError(f"{name}() is not implemented for bool tensors")
         x = x if keeps_integers else _as_float(x)
@@ -130,7 +130,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
                            "either a floating point or complex dtype. "
                            f"Got: {result_dtype}")
     axes = normalize_dims(dim, input.ndim)
-    x = input.data.astype(result_dtype, copy=False)
+    x = input._data.astype(result_dtype, copy=False)
     count = math.prod(input.shape[axis] for axis in axes)
     with np.errstate(invalid="ignore"):  # the mean of no elements is nan, as in torch
         result = np.asarray(x.sum(axis=axes, keepdims=keepdim) / count)
@@ -161,7 +161,7 @@ def _variance(name, input, dim, unbiased, correction, keepdim):
                       "by output numel).", stacklevel=3)
     # no degrees of freedom: 0 / 0 = nan and x / 0 = inf, as in torch
     with np.errstate(all="ignore"):
-        deviation = _deviation(input.data, axes, count)
+        deviation = _deviation(input._data, axes, count)
         variance = np.asarray((deviation * deviation).sum(axis=axes, keepdims=keepdim)
                               / dof)
     return axes, count, dof, variance
@@ -217,7 +217,7 @@ def _extreme(name, input, pick):
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                            "input.numel() == 0. "
                            "Specify the reduction dim with the 'dim' argument.")
-    x = input.data
+    x = input._data
     # NumPy warns about a NaN in the input; torch returns it
     with np.errstate(invalid="ignore"):
         y = np.asarray(pick(x))
@@ -237,7 +237,7 @@ def _index_along(name, input, dim, keepdim, arg_pick):
     if input.ndim and input.shape[axis] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {axis} "
                          "to have non-zero size.")
-    x = np.atleast_1d(input.data)  # a 0-d tensor reduces like a vector of one element
+    x = np.atleast_1d(input._data)  # a 0-d tensor reduces like a vector of one element
     index = np.expand_dims(arg_pick(x, axis=axis), axis).astype(np.int64)
     shape = tuple(1 if i == axis else n for i, n in enumerate(input.shape)
                   if keepdim or i != axis)
@@ -294,7 +294,7 @@ def _arg_extreme(name, input, dim, keepdim, arg_pick):
     if input.numel() == 0:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                          "input.numel() == 0.")
-    index = np.asarray(arg_pick(input.data), dtype=np.int64)
+    index = np.asarray(arg_pick(input._data), dtype=np.int64)
     return Tensor._from_array(index.reshape((1,) * input.ndim if keepdim else ()))
 
 
@@ -315,7 +315,7 @@ def _max_kept(x, axes):
 
 def logsumexp(input, dim, keepdim=False):
     "log(sum(exp(input))) over `dim` (an int or a tuple), computed without overflow."
-    x = _as_float(input.data)
+    x = _as_float(input._data)
     axes = normalize_dims(dim, input.ndim)
     # log(0) = -inf for a row of -inf, and NaN stays NaN, silently as in torch
     with np.errstate(all="ignore"):
@@ -344,7 +344,7 @@ def _softmax_input(name, input, dim, dtype):
     if not _is_floating(compute_dtype):
         raise NotImplementedError(f"{name}() is not implemented for {compute_dtype} "
                                   "tensors: pass dtype=nn.float32")
-    return input.data.astype(compute_dtype, copy=False), axes
+    return input._data.astype(compute_dtype, copy=False), axes
 
 
 def softmax(input, dim, dtype=None):

@@ -34,7 +34,7 @@ def _tensor_label(tensor, names):
     "The lines of text in a tensor's box."
     name = names.get(id(tensor), "")
     grad = ("" if tensor.grad is None
-            else f"grad norm {np.linalg.norm(tensor.grad.data):.4g}")
+            else f"grad norm {np.linalg.norm(tensor.grad._data):.4g}")
     return [line for line in (name, f"{tensor.shape} {tensor.dtype}", grad) if line]
 
 

@@ -61,7 +61,7 @@ def _fan(tensor, mode):
 # %% ../book/10_init.ipynb #d31aea45
 def _fill(tensor, values):
     "Overwrite the tensor's values in place (in its own dtype) and return it."
-    tensor.data[...] = values
+    tensor._data[...] = values
     return tensor
 
 

@@ -148,12 +148,12 @@ def _class_weight(weight, input, n_classes):
         raise RuntimeError("weight tensor should be defined either for all "
                            f"{n_classes} classes or no classes but got weight tensor "
                            f"of shape: {list(weight.shape)}")
-    return weight.data
+    return weight._data
 
 
 def _class_indices(target, ignore_index, n_classes):
     "The target classes as int64 (0 where ignored, to index safely) and the kept mask."
-    y = target.data.astype(np.int64).reshape(target.shape or (1,))
+    y = target._data.astype(np.int64).reshape(target.shape or (1,))
     kept = y != ignore_index
     out_of_bounds = kept & ((y < 0) | (y >= n_classes))
     if out_of_bounds.any():
@@ -181,7 +181,7 @@ def _class_index_arrays(name, input, target, weight, ignore_index):
     _check_tensors(name, input=input, target=target,
                    **({} if weight is None else {"weight": weight}))
     _check_class_targets(input, target)
-    x = _as_batch(input.data)
+    x = _as_batch(input._data)
     w = _class_weight(weight, input, x.shape[1])
     if w.dtype != input.dtype:
         raise RuntimeError(f"expected scalar type {input.dtype} but found {w.dtype} "
@@ -251,7 +251,7 @@ def _is_plain_classification(input, target, weight, ignore_index, smoothing, red
         return False
     if input.ndim != 2 or target.ndim != 1:
         return False
-    y = target.data
+    y = target._data
     return (y.dtype == np.int64 and _is_floating(input.dtype)
             and len(y) == input.shape[0] > 0
             and 0 <= y.min() and y.max() < input.shape[1])
@@ -259,7 +259,7 @@ def _is_plain_classification(input, target, weight, ignore_index, smoothing, red
 
 def _cross_entropy_plain(input, target):
     "The common case: the mean of -log p[y], with gradient (softmax - onehot) / N."
-    x, y = input.data, target.data
+    x, y = input._data, target._data
     log_p = _log_softmax(x)
     result = np.asarray(-(log_p[np.arange(len(y)), y].sum() / len(y)))  # the mean
     one_hot = (np.arange(x.shape[1]) == y[:, None]).astype(x.dtype)
@@ -309,7 +309,7 @@ def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
     w = _class_weight(weight, input, n_classes)
     _check_floating("cross_entropy", input.dtype)
     dtype = result_type(*(t for t in (input, target, weight) if t is not None))
-    x, t = (_as_batch(v.data).astype(dtype, copy=False) for v in (input, target))
+    x, t = (_as_batch(v._data).astype(dtype, copy=False) for v in (input, target))
     w_c = _per_class(w.astype(dtype, copy=False), x.ndim)
     log_p = _log_softmax(x)
 
@@ -380,9 +380,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise RuntimeError(f"result type {input.dtype} can't be cast to the desired "
                            f"output type {target.dtype}")
     dtype = result_type(input, target, *weights.values())
-    x, y = input.data.astype(dtype, copy=False), target.data.astype(dtype, copy=False)
-    w = 1 if weight is None else weight.data.astype(dtype)
-    p_w = 1 if pos_weight is None else pos_weight.data.astype(dtype)
+    x, y = input._data.astype(dtype, copy=False), target._data.astype(dtype, copy=False)
+    w = 1 if weight is None else weight._data.astype(dtype)
+    p_w = 1 if pos_weight is None else pos_weight._data.astype(dtype)
     log_sigmoid = _log_sigmoid(x)
     c = 1 + (p_w - 1) * y
     losses = w * ((1 - y) * x - c * log_sigmoid)

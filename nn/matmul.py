@@ -37,7 +37,7 @@ def mm(input, mat2):
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied "
                            "({}x{} and {}x{})".format(*input.shape, *mat2.shape))
     _check_same_dtype(input, mat2, "m1 and m2")
-    A, B = input.data, mat2.data
+    A, B = input._data, mat2._data
     return record(A @ B, (input, mat2), _MATRIX_PRODUCT_VJPS, "MmBackward0")
 
 
@@ -55,7 +55,7 @@ def bmm(input, mat2):
         raise RuntimeError(f"bmm expects batches of shapes (b, n, m) and (b, m, p), "
                            f"but got {input.shape} and {mat2.shape}")
     _check_same_dtype(input, mat2, "batch1 and batch2")
-    A, B = input.data, mat2.data
+    A, B = input._data, mat2._data
     return record(A @ B, (input, mat2), _MATRIX_PRODUCT_VJPS, "BmmBackward0")
 
 
@@ -106,7 +106,7 @@ def _through_matrices(matrix_vjp, matrix_shape, shape):
 def matmul(input, other):
     "The matrix product, as in NumPy: vectors as rows or columns, batch dims broadcast."
     _check_matmul(input, other)
-    a, b = input.data, other.data
+    a, b = input._data, other._data
     C = _as_matrix(a, -2) @ _as_matrix(b, -1)
     inserted = tuple(axis for axis, array in ((-2, a), (-1, b)) if array.ndim == 1)
     # C.shape is the shape before removing inserted axes, the one the formulas work in

@@ -26,7 +26,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.empty(0, dtype=np.float32)
-        self.data = data.data if isinstance(data, Tensor) else np.asarray(data)
+        self._data = data._data if isinstance(data, Tensor) else np.asarray(data)
         self.requires_grad = requires_grad
 
     def __repr__(self):
@@ -214,7 +214,7 @@ class Module:
             if set_to_none:
                 param.grad = None
             elif param.grad is not None:
-                param.grad.data[...] = 0
+                param.grad._data[...] = 0
 
     def requires_grad_(self, requires_grad=True):
         "Freeze (False) or unfreeze every parameter; return self."
@@ -226,9 +226,9 @@ class Module:
         "Convert floating parameters, buffers (and gradients) to `dtype`, in place."
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.dtype.kind == "f":
-                tensor.data = tensor.data.astype(dtype)
+                tensor._data = tensor._data.astype(dtype)
                 if tensor.grad is not None:
-                    tensor._grad = Tensor._from_array(tensor.grad.data.astype(dtype))
+                    tensor._grad = Tensor._from_array(tensor.grad._data.astype(dtype))
         return self
 
     def double(self):
@@ -273,7 +273,7 @@ class Module:
                                f"{type(self).__name__}:\n\t" + "\n\t".join(problems))
         for name, value in state_dict.items():
             if name in own:
-                np.copyto(own[name].data, np.asarray(value), casting="unsafe")
+                np.copyto(own[name]._data, np.asarray(value), casting="unsafe")
         return _IncompatibleKeys(missing, unexpected)
 
     # --- printing ---------------------------------------------------------------------
@@ -300,8 +300,8 @@ def linear(input, weight, bias=None):
         raise RuntimeError("expected input, weight and bias to have the same dtype, "
                            f"but got {input.dtype}, {weight.dtype} and "
                            f"{None if bias is None else bias.dtype}")
-    x, W = input.data, weight.data
-    y = x @ W.T if bias is None else x @ W.T + bias.data
+    x, W = input._data, weight._data
+    y = x @ W.T if bias is None else x @ W.T + bias._data
     inputs, vjps = (input, weight), (_linear_input_vjp, _linear_weight_vjp)
     if bias is not None:
         inputs, vjps = inputs + (bias,), vjps + (lambda g, *_: g,)
@@ -408,7 +408,7 @@ def gelu(input, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh, "
                            f"got {approximate!r}")
-    x = input.data
+    x = input._data
     cdf = _gelu_cdf(x, approximate)
 
     def vjp(g, y, x_now):  # reuses the forward's Phi(x) when handed the forward's array
@@ -538,7 +538,7 @@ def dropout(input, p=0.5, training=True):
         return input
     keep = factories._generator.random(input.shape) >= p
     scale = (keep / (1 - p) if p < 1 else np.zeros(input.shape)).astype(input.dtype)
-    return record(input.data * scale, (input,), (lambda g, y, x: g * scale,),
+    return record(input._data * scale, (input,), (lambda g, y, x: g * scale,),
                   "NativeDropoutBackward0")
 
 
@@ -565,7 +565,7 @@ def embedding(input, weight, padding_idx=None):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of "
                            "the following scalar types: Long, Int; but got "
                            f"{input.dtype} instead")
-    index = input.data
+    index = input._data
     if index.size and (index.min() < 0 or index.max() >= weight.shape[0]):
         raise IndexError("index out of range in self: indices must be in "
                          f"[0, {weight.shape[0]})")
@@ -576,7 +576,7 @@ def embedding(input, weight, padding_idx=None):
     # each row receives the sum of the gradients of its look-ups
     def vjp(g, y, weight):
         return np.where(padding, 0, _scatter(g, index, shape))
-    return record(weight.data[index], (weight,), (vjp,), "EmbeddingBackward0")
+    return record(weight._data[index], (weight,), (vjp,), "EmbeddingBackward0")
 
 
 class Embedding(Module):
@@ -593,7 +593,7 @@ class Embedding(Module):
                                          dtype=np.float32))
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, input):
         return embedding(input, self.weight, self.padding_idx)
@@ -661,7 +661,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     axes = (0,) + tuple(range(2, input.ndim))
     affine_shape = (input.shape[1],) + (1,) * (input.ndim - 2)
     if not training:
-        mean, var = (Tensor._from_array(s.data.reshape(affine_shape))
+        mean, var = (Tensor._from_array(s._data.reshape(affine_shape))
                      for s in (running_mean, running_var))
         return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
     count = input.numel() // input.shape[1]
@@ -671,11 +671,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     mean = input.mean(axes, keepdim=True)
     var = ((input - mean) * (input - mean)).mean(axes, keepdim=True)
     if running_mean is not None:
-        running_mean.data[...] = (
-            (1 - momentum) * running_mean.data + momentum * mean.data.reshape(-1))
-        running_var.data[...] = (
-            (1 - momentum) * running_var.data
-            + momentum * var.data.reshape(-1) * count / (count - 1))
+        running_mean._data[...] = (
+            (1 - momentum) * running_mean._data + momentum * mean._data.reshape(-1))
+        running_var._data[...] = (
+            (1 - momentum) * running_var._data
+            + momentum * var._data.reshape(-1) * count / (count - 1))
     return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
 
 
@@ -711,7 +711,7 @@ class BatchNorm1d(Module):
         use_batch_stats = self.training or not self.track_running_stats
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if momentum is None:  # a cumulative average over all batches so far
                 momentum = 1.0 / self.num_batches_tracked.item()
         return batch_norm(input, self.running_mean, self.running_var, self.weight,

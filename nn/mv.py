@@ -22,7 +22,7 @@ def mv(input, vec):
     if input.dtype != vec.dtype:
         raise RuntimeError(f"expected mat and vec to have the same dtype, "
                            f"but got: {input.dtype} != {vec.dtype}")
-    A, x = input.data, vec.data
+    A, x = input._data, vec._data
     vjps = (lambda g, y, A, x: g[:, None] * x), (lambda g, y, A, x: A.T @ g)
     return record(A @ x, (input, vec), vjps, "MvBackward0")
 

@@ -32,7 +32,7 @@ def _copy_state_value(key, value, param):
     "A copy of a state value; arrays as Tensors, floats (not 'step') in param's dtype."
     if not isinstance(value, (Tensor, np.ndarray)):
         return copy.deepcopy(value)
-    array = value.data if isinstance(value, Tensor) else value
+    array = value._data if isinstance(value, Tensor) else value
     cast = key != "step" and _is_floating(array.dtype) and _is_floating(param.dtype)
     return Tensor(array, dtype=param.dtype if cast else array.dtype)  # Tensor() copies
 
@@ -92,7 +92,7 @@ class Optimizer:
                     if set_to_none:
                         param.grad = None
                     else:
-                        param.grad.data[...] = 0
+                        param.grad._data[...] = 0
 
     def step(self, closure=None):
         "Update the parameters from their gradients (each optimizer defines its rule)."
@@ -170,7 +170,7 @@ class SGD(Optimizer):
             lr, momentum, dampening, decay = (float(group[k]) for k in (
                 "lr", "momentum", "dampening", "weight_decay"))
             for param in params:
-                theta, g = param.data, param.grad.data
+                theta, g = param._data, param.grad._data
                 if group["maximize"]:
                     g = -g
                 if decay != 0:
@@ -185,9 +185,9 @@ class SGD(Optimizer):
         state = self.state[param]
         if "momentum_buffer" not in state:
             state["momentum_buffer"] = Tensor(g)  # a copy: b₁ = g₁, no dampening
-            buffer = state["momentum_buffer"].data
+            buffer = state["momentum_buffer"]._data
         else:
-            buffer = state["momentum_buffer"].data
+            buffer = state["momentum_buffer"]._data
             buffer *= momentum
             buffer += g if dampening == 0 else (1 - dampening) * g
         return g + momentum * buffer if nesterov else buffer
@@ -212,10 +212,10 @@ class Adam(Optimizer):
         "State before the first step: step 0 (float32, as in torch) and zero moments."
         state = self.state[param]
         state["step"] = Tensor(0.0)
-        state["exp_avg"] = Tensor(np.zeros_like(param.data))
-        state["exp_avg_sq"] = Tensor(np.zeros_like(param.data))
+        state["exp_avg"] = Tensor(np.zeros_like(param._data))
+        state["exp_avg_sq"] = Tensor(np.zeros_like(param._data))
         if amsgrad:
-            state["max_exp_avg_sq"] = Tensor(np.zeros_like(param.data))
+            state["max_exp_avg_sq"] = Tensor(np.zeros_like(param._data))
 
     def step(self, closure=None):
         "A step for each parameter with a gradient; returns the closure's loss, if any."
@@ -228,22 +228,22 @@ class Adam(Optimizer):
                 if not self.state[param]:
                     self._init_state(param, group["amsgrad"])
                 state = self.state[param]
-                theta, g = param.data, param.grad.data
+                theta, g = param._data, param.grad._data
                 if group["maximize"]:
                     g = -g
-                state["step"].data += 1
+                state["step"]._data += 1
                 t = state["step"].item()
                 if decay != 0 and group["decoupled_weight_decay"]:
                     theta *= 1 - lr * decay  # AdamW: shrink the weights directly
                 elif decay != 0:
                     g = g + decay * theta    # Adam: the L2 penalty's gradient joins g
-                m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+                m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 m += (1 - beta1) * (g - m)   # m ← β₁m + (1 - β₁)g, as torch's lerp
                 v *= beta2
                 v += (1 - beta2) * g * g
                 if group["amsgrad"]:
-                    v = np.maximum(state["max_exp_avg_sq"].data, v,
-                                   out=state["max_exp_avg_sq"].data)
+                    v = np.maximum(state["max_exp_avg_sq"]._data, v,
+                                   out=state["max_exp_avg_sq"]._data)
                 bias_correction1, bias_correction2 = 1 - beta1 ** t, 1 - beta2 ** t
                 denominator = np.sqrt(v) / bias_correction2 ** 0.5 + eps  # √v̂ + ε
                 theta -= (lr / bias_correction1) * (m / denominator)

@@ -30,7 +30,7 @@ def _saveable_array(name, value):
                               bool, int, float, complex)):
         raise TypeError(f"nn.save: {name!r} is a {type(value).__name__}; values must "
                         "be Tensors, NumPy arrays or numbers")
-    array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    array = np.asarray(value._data if isinstance(value, Tensor) else value)
     if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(f"nn.save: {name!r} has dtype {array.dtype}; only numeric "
                         "arrays are stored (no pickles)")

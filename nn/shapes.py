@@ -33,7 +33,7 @@ def _index_part(part):
     if isinstance(part, slice) and part.step is not None and part.step < 0:
         raise ValueError("step must be greater than zero")
     if isinstance(part, Tensor):
-        part = part.data
+        part = part._data
     if isinstance(part, (list, tuple, range)):
         part = np.asarray(part)
     if isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "iu":
@@ -86,14 +86,14 @@ def _getitem(self, index):
 
     def vjp(g, *_):
         return _scatter(g, index, shape, unique=basic)
-    return record(np.asarray(self.data[index]), (self,), (vjp,),
+    return record(np.asarray(self._data[index]), (self,), (vjp,),
                   _index_op_name(index, basic))
 
 
 def _scatter(g, index, shape, unique=False):
     "Zeros of `shape` plus `g` at `index`: x[index]'s adjoint, recorded on tensors."
     if isinstance(g, Tensor):  # its own vjp is indexing again
-        return record(_scatter(g.data, index, shape, unique), (g,),
+        return record(_scatter(g._data, index, shape, unique), (g,),
                       (lambda h, *_: h[index],), "IndexPutBackward0")
     grad = np.zeros(shape, dtype=g.dtype)
     if unique:
@@ -160,17 +160,17 @@ def _view_array(array, shape):
 def reshape(input, shape):
     "`input` in `shape` (one -1 is inferred): a view if the layout allows, else a copy."
     shape = _infer_shape(shape, input.numel())
-    view = _view_array(input.data, shape)
+    view = _view_array(input._data, shape)
     if view is not None:
         return _reshape_node(input, view, "ViewBackward0")
     # a copy, as in torch
-    return _reshape_node(input, input.data.reshape(shape), "UnsafeViewBackward0")
+    return _reshape_node(input, input._data.reshape(shape), "UnsafeViewBackward0")
 
 
 def _view(self, *shape):
     "`x.view(*shape)`: reshape, never a copy (RuntimeError if the layout forbids it)."
     shape = _infer_shape(_shape(shape), self.numel())
-    view = _view_array(self.data, shape)
+    view = _view_array(self._data, shape)
     if view is None:
         raise RuntimeError(_NOT_A_VIEW)
     return _reshape_node(self, view, "ViewBackward0")
@@ -178,9 +178,9 @@ def _view(self, *shape):
 
 def _contiguous(self):
     "This tensor if its elements are stored row by row, else a copy that is."
-    if self.data.flags.c_contiguous:
+    if self._data.flags.c_contiguous:
         return self
-    return record(np.ascontiguousarray(self.data), (self,), (lambda g, *_: g,),
+    return record(np.ascontiguousarray(self._data), (self,), (lambda g, *_: g,),
                   "CloneBackward0")
 
 
@@ -189,7 +189,7 @@ Tensor.view = _view
 Tensor.reshape_as = lambda self, other: reshape(self, other.shape)
 Tensor.view_as = lambda self, other: self.view(other.shape)
 Tensor.contiguous = _contiguous
-Tensor.is_contiguous = lambda self: self.data.flags.c_contiguous
+Tensor.is_contiguous = lambda self: self._data.flags.c_contiguous
 
 # %% ../book/06_indexing.ipynb #ca4bec3f
 def flatten(input, start_dim=0, end_dim=-1):
@@ -216,14 +216,14 @@ def squeeze(input, dim=None):
                   if not (axis in axes and size == 1))
     # torch's three squeeze nodes
     variant = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
-    return _reshape_node(input, input.data.reshape(shape), f"SqueezeBackward{variant}")
+    return _reshape_node(input, input._data.reshape(shape), f"SqueezeBackward{variant}")
 
 
 def unsqueeze(input, dim):
     "`input` with a new size-1 dimension at position `dim` (in [-ndim-1, ndim])."
     dim = _check_dim(dim, input.ndim + 1)
     shape = input.shape[:dim] + (1,) + input.shape[dim:]
-    return _reshape_node(input, input.data.reshape(shape), "UnsqueezeBackward0")
+    return _reshape_node(input, input._data.reshape(shape), "UnsqueezeBackward0")
 
 
 Tensor.flatten, Tensor.squeeze, Tensor.unsqueeze = flatten, squeeze, unsqueeze
@@ -239,7 +239,7 @@ _T_DEPRECATED = ("The use of `x.T` on tensors of dimension other than 2 to rever
 def _permute(input, dims, op_name):
     "`input` with result dimension k taken from dims[k]; the gradient is permuted back."
     inverse = tuple(np.argsort(dims).tolist())
-    return record(input.data.transpose(dims), (input,),
+    return record(input._data.transpose(dims), (input,),
                   (lambda g, *_: np.transpose(g, inverse),), op_name)
 
 
@@ -322,7 +322,7 @@ def _expand(self, *sizes):
     "`x.expand(*sizes)`: size-1 dims repeated, no copy; -1 keeps a size, new dims lead."
     shape = _expanded_shape(self.shape, _shape(sizes))
     # the gradient passes unchanged; the engine sums it over the repeated axes
-    return record(np.broadcast_to(self.data, shape), (self,), (lambda g, *_: g,),
+    return record(np.broadcast_to(self._data, shape), (self,), (lambda g, *_: g,),
                   "ExpandBackward0")
 
 
@@ -392,7 +392,7 @@ def cat(tensors, dim=0):
     starts = [0, *itertools.accumulate(sizes)]
     vjps = tuple(_part_along(dim, slice(start, start + size))
                  for start, size in zip(starts, sizes))
-    result = np.concatenate([x.data for x in tensors], axis=dim, dtype=dtype)
+    result = np.concatenate([x._data for x in tensors], axis=dim, dtype=dtype)
     return record(result, tuple(tensors), vjps, "CatBackward0")
 
 
@@ -409,5 +409,5 @@ def stack(tensors, dim=0):
                                f"and {list(x.shape)} at entry {i}")
     dim = _check_dim(dim, len(shape) + 1)
     vjps = tuple(_part_along(dim, k) for k in range(len(tensors)))
-    result = np.stack([x.data for x in tensors], axis=dim, dtype=result_type(*tensors))
+    result = np.stack([x._data for x in tensors], axis=dim, dtype=result_type(*tensors))
     return record(result, tuple(tensors), vjps, "StackBackward0")

@@ -230,7 +230,7 @@ STATE = OrderedDict([
 
 
 def as_array(value):
-    return np.asarray(value.data if isinstance(value, nn.Tensor) else value)
+    return np.asarray(value._data if isinstance(value, nn.Tensor) else value)
 
 
 @pytest.mark.parametrize("target", ["path", "str", "file"])

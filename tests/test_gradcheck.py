@@ -123,17 +123,17 @@ def test_backward_matches_finite_differences(name, fn, inputs):
 # --- gradcheck catches what it should --------------------------------------------------------------
 def mm_with_transposes_swapped(a, b):
     "A matrix product whose vjp forgets to transpose: right shapes (for square inputs), wrong values."
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     return nn.engine.record(x @ y, (a, b), (lambda g, *_: g @ y, lambda g, *_: x @ g), "WrongMmBackward")
 
 
 def mul_with_one_gradient_doubled(a, b):
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     return nn.engine.record(x * y, (a, b), (lambda g, *_: g * y, lambda g, *_: 2 * g * x), "WrongMulBackward")
 
 
 def add_with_a_gradient_missing(a, b):
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     return nn.engine.record(x + y, (a, b), (lambda g, *_: g, lambda g, *_: np.zeros_like(g)), "WrongAddBackward")
 
 

@@ -271,25 +271,25 @@ def constant(value):
 def cube_with_a_constant_factor(x):
     "x ** 3 whose vjp reads x ** 2 as a constant: d/dx of the gradient misses 6 x g."
     vjp = lambda g, y, x: g * 3 * x * constant(x)
-    return nn.engine.record(x.data ** 3, (x,), (vjp,), "WrongPowBackward")
+    return nn.engine.record(x._data ** 3, (x,), (vjp,), "WrongPowBackward")
 
 
 def exp_with_a_constant_output(x):
     "exp(x) whose vjp reads its output as a constant."
-    return nn.engine.record(np.exp(x.data), (x,), (lambda g, y, x: g * constant(y),),
+    return nn.engine.record(np.exp(x._data), (x,), (lambda g, y, x: g * constant(y),),
                             "WrongExpBackward")
 
 
 def tanh_with_a_constant_output(x):
     "tanh(x) whose vjp reads its output as a constant."
     vjp = lambda g, y, x: g * (1 - constant(y) ** 2)
-    return nn.engine.record(np.tanh(x.data), (x,), (vjp,), "WrongTanhBackward")
+    return nn.engine.record(np.tanh(x._data), (x,), (vjp,), "WrongTanhBackward")
 
 
 def mul_with_a_constant_gradient(x, y):
     "x * y whose vjps read g as a constant: the derivative along the seed is lost."
     vjps = (lambda g, z, x, y: constant(g) * y), (lambda g, z, x, y: constant(g) * x)
-    return nn.engine.record(x.data * y.data, (x, y), vjps, "WrongMulBackward")
+    return nn.engine.record(x._data * y._data, (x, y), vjps, "WrongMulBackward")
 
 
 WRONG_OPS = [cube_with_a_constant_factor, exp_with_a_constant_output,

@@ -732,10 +732,10 @@ def test_init_fills_in_place_returns_the_tensor_and_keeps_dtype(case, dtype):
     nn.manual_seed(0)
     torch.manual_seed(0)
     ours = nn.zeros(300, 400, dtype=dtype)
-    storage = ours.data
+    storage = ours._data
     theirs = torch.zeros(300, 400, dtype=torch.float64 if dtype == np.float64 else torch.float32)
     assert fill(nn.init, ours) is ours and fill(torch.nn.init, theirs) is theirs
-    assert ours.dtype == dtype and ours.shape == (300, 400) and ours.data is storage
+    assert ours.dtype == dtype and ours.shape == (300, 400) and ours._data is storage
     values, reference = numpy(ours), numpy(theirs)
     assert abs(values.mean() - reference.mean()) < 0.01 + 0.01 * abs(reference.mean())
     np.testing.assert_allclose(values.std(), reference.std(), rtol=0.02, atol=1e-12)

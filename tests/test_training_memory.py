@@ -53,7 +53,7 @@ def test_memory_stays_flat_over_thousands_of_steps():
 def forward_keeping_a_weakref(model, x, y):
     "The loss, and a weak reference to the hidden activation's array (nothing else holds the activation)."
     hidden = model[1](model[0](x))
-    activation = weakref.ref(hidden.data)
+    activation = weakref.ref(hidden._data)
     return nn.functional.cross_entropy(model[2](hidden), y), activation
 
 
