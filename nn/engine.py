@@ -2,18 +2,21 @@
 
 # %% auto #0
 __all__ = ['Node', 'Tensor', 'requires_grad_', 'retain_grad', 'record',
-           'shared_versions', 'unbroadcast', 'backward', 'result_type',
-           'broadcast_shapes', 'operands', 'add', 'mul', 'normalize_dims', 'sum',
-           'binary_operator']
+           'shared_versions', 'unbroadcast', 'backward', 'register_hook',
+           'AccumulateGrad', 'result_type', 'broadcast_shapes', 'operands', 'add',
+           'mul', 'normalize_dims', 'sum', 'binary_operator']
 
 # %% ../book/01_tensor.ipynb #fc91d626
 import dis
+import functools
 import inspect
+import operator
 
 import numpy as np
 
 from .anomaly_mode import _AnomalyMode, _check_backward, _check_forward
 from .grad_mode import _GradMode, enable_grad, no_grad
+from .utils.hooks import RemovableHandle
 
 
 # %% ../book/01_tensor.ipynb #338b7654
@@ -78,6 +81,7 @@ class Tensor:
     _requires_grad = False
     _retains_grad = False
     _versions = (0,)        # the version counter, shared with views (chapter 10)
+    _hooks = None           # functions called with the gradient (register_hook)
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self._data = _as_array(data, dtype)
@@ -147,7 +151,7 @@ class Tensor:
         return self._data.item() != 0
 
     def detach(self):
-        "A new leaf sharing this tensor's data (and version counter), cut off the graph."
+        "A new leaf sharing this tensor's storage and version, cut off from the graph."
         leaf = Tensor._from_array(self._data)
         leaf._versions = shared_versions(self)
         return leaf
@@ -272,7 +276,7 @@ def record(result, inputs, vjps, op_name, view_of=None):
 
 
 def shared_versions(tensor):
-    "The version counter of `tensor`'s storage, made on first use, to share with a view."
+    "The version counter of `tensor`'s storage (made on first use), to share."
     if tensor._versions is Tensor._versions:  # still the class's default: never shared
         tensor._versions = [0]
     return tensor._versions
@@ -399,7 +403,7 @@ def _values(tensor, create_graph):
 
 
 def _check_unmodified(tensor):
-    "RuntimeError if a value that a vjp of the tensor's node reads was changed in place."
+    "RuntimeError if a value a vjp of the tensor's node reads was changed in place."
     node = tensor._node
     for position, (x, saved) in enumerate(zip((tensor, *node.inputs), node.versions)):
         now = x._versions[0]
@@ -427,9 +431,11 @@ def _reads(vjp, position):
 
 def _propagate(root, seed, retain_graph, create_graph=False):
     "Walk back from root, yielding (tensor, gradient): non-leaves once, leaves per use."
-    grads = {id(root): seed}
+    grads, hooked_leaves = {id(root): seed}, {}
     for tensor in _backward_order(root):
         grad = grads.pop(id(tensor))
+        if tensor._hooks:
+            grad = _run_hooks(tensor, grad)
         yield tensor, grad
         node = tensor._node
         values = _values(tensor, create_graph)
@@ -439,14 +445,18 @@ def _propagate(root, seed, retain_graph, create_graph=False):
             input_grad = _fit_gradient(vjp(grad, *values), input, node)
             if _AnomalyMode.enabled:
                 _check_backward(input_grad, node, index)
-            if input._node is None:
+            if input._node is None and not input._hooks:
                 yield input, input_grad
+            elif input._node is None:  # a leaf with hooks sees its whole gradient
+                hooked_leaves.setdefault(id(input), [input]).append(input_grad)
             elif id(input) in grads:
                 grads[id(input)] = grads[id(input)] + input_grad
             else:
                 grads[id(input)] = input_grad
         if not retain_graph:
             node.release()
+    for leaf, *parts in hooked_leaves.values():
+        yield leaf, _run_hooks(leaf, functools.reduce(operator.add, parts))
 
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -454,7 +464,7 @@ def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=
     seed = _seed_gradient(self, gradient, create_graph)
     retain_graph = create_graph if retain_graph is None else retain_graph
     if self._node is None:
-        return _accumulate_grad(self, seed)
+        return _accumulate_grad(self, _run_hooks(self, seed) if self._hooks else seed)
     wanted = None if inputs is None else {id(t) for t in _tensors(inputs)}
     with _backward_mode(create_graph):
         for tensor, grad in _propagate(self, seed, retain_graph, create_graph):
@@ -523,6 +533,64 @@ def _array_function(self, function, types, args, kwargs):
 
 
 Tensor.__array_ufunc__, Tensor.__array_function__ = _array_ufunc, _array_function
+
+
+# %% ../book/01_tensor.ipynb #96247a2b
+def register_hook(self, hook):
+    "Call `hook(grad)` once backward completes this tensor's gradient (may replace it)."
+    if not self._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require "
+                           "gradient")
+    if self._hooks is None:
+        self._hooks = {}
+    return RemovableHandle(self._hooks, hook)
+
+
+def _run_hooks(tensor, grad):
+    "The gradient after the tensor's hooks, in order; a hook may return a new one."
+    as_array = not isinstance(grad, Tensor)
+    value = Tensor._from_array(grad) if as_array else grad
+    for hook in tuple(tensor._hooks.values()):
+        result = hook(value)
+        if result is not None:
+            if not isinstance(result, Tensor) or result.shape != tensor.shape:
+                raise RuntimeError(f"hook {hook.__name__!r} returned {result!r}, not a "
+                                   f"tensor of the gradient's shape {tensor.shape}")
+            value = result
+    return value._data if as_array else value
+
+
+class AccumulateGrad:
+    "The graph node of a leaf that requires grad: where its gradient is accumulated."
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self):
+        "The node's name, as PyTorch spells it."
+        return "torch::autograd::AccumulateGrad"
+
+    next_functions = ()
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+
+def _next_function(input):
+    "The (node, output index) pair by which `next_functions` names an input."
+    if input._node is not None:
+        return input._node, 0
+    if not input._requires_grad:
+        return None, 0
+    if "_accumulator" not in input.__dict__:  # one per leaf, as in torch
+        input._accumulator = AccumulateGrad(input)
+    return input._accumulator, 0
+
+
+Node.next_functions = property(
+    lambda self: tuple(map(_next_function, self.inputs)),
+    doc="For each input: the node that made it (AccumulateGrad for a leaf) and 0.")
+Tensor.register_hook = register_hook
 
 
 # %% ../book/01_tensor.ipynb #c2e0b555
