@@ -14,6 +14,7 @@ import operator
 
 import numpy as np
 
+from .dtypes import _CPU, Size, _Default, _as_dtype
 from .anomaly_mode import _AnomalyMode, _check_backward, _check_forward
 from .grad_mode import _GradMode, enable_grad, no_grad
 from .utils.hooks import RemovableHandle
@@ -62,9 +63,10 @@ def _as_array(data, dtype=None):
     array = np.array(data._data if isinstance(data, Tensor) else data, dtype=dtype)
     if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(f"can't make a tensor from data of dtype {array.dtype}")
-    if dtype is None and not from_numpy_data and array.dtype == np.float64:
-        # Python floats are float32 by default, as in torch
-        array = array.astype(np.float32)
+    if dtype is None and not from_numpy_data and array.dtype.kind in "fc":
+        # Python floats take the default dtype (float32 unless changed), as in torch
+        array = array.astype(_Default.dtype if array.dtype.kind == "f"
+                             else np.result_type(_Default.dtype, np.complex64))
     return array
 
 
@@ -96,11 +98,13 @@ class Tensor:
         return tensor
 
     # --- the array's description ------------------------------------------------------
-    shape = property(lambda self: self._data.shape,
-                     doc="The tensor's shape, a tuple of ints.")
+    shape = property(lambda self: Size(self._data.shape),
+                     doc="The tensor's shape, a tuple of ints (an `nn.Size`).")
     ndim = property(lambda self: self._data.ndim, doc="The number of dimensions.")
-    dtype = property(lambda self: self._data.dtype,
-                     doc="The NumPy dtype of the elements.")
+    dtype = property(lambda self: _as_dtype(self._data.dtype),
+                     doc="The elements' dtype, named as in torch (`nn.float32`).")
+    device = property(lambda self: _CPU, doc="Where the storage lives: the _CPU.")
+    is_cuda = False
 
     def dim(self):
         "The number of dimensions."
@@ -157,15 +161,13 @@ class Tensor:
         return leaf
 
     def __repr__(self):
-        extras = [] if self.dtype in _DEFAULT_DTYPES else [f"dtype=nn.{self.dtype}"]
+        shown = self._data.dtype not in (_Default.dtype, np.int64, np.bool_)
+        extras = [f"dtype={self.dtype}"] if shown else []
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node.name()}>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([_format_array(self._data)] + extras) + ")"
-
-
-_DEFAULT_DTYPES = (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_))
 
 
 def _format_array(array):
@@ -594,13 +596,20 @@ Tensor.register_hook = register_hook
 
 
 # %% ../book/01_tensor.ipynb #c2e0b555
-_CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64),
-                     2: np.dtype(np.float32), 3: np.dtype(np.complex64)}
+_CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64)}
 
 
 def _category(dtype):
     "0 for bool, 1 for integers, 2 for floating point, 3 for complex."
     return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[dtype.kind]
+
+
+def _number_dtype(category):
+    "The dtype a Python number of this category takes: floats the default dtype."
+    if category < 2:
+        return _CATEGORY_DEFAULT[category]
+    floating = _Default.dtype.dtype
+    return floating if category == 2 else np.result_type(floating, np.complex64)
 
 
 def _tier_and_dtype(value):
@@ -609,7 +618,7 @@ def _tier_and_dtype(value):
         return (0 if value._data.ndim else 1), value._data.dtype
     # NumPy's scalars count as numbers
     if isinstance(value, (bool, int, float, complex, np.generic)):
-        return 2, _CATEGORY_DEFAULT[_category(np.asarray(value).dtype)]
+        return 2, _number_dtype(_category(np.asarray(value).dtype))
     if not isinstance(value, np.ndarray):
         raise TypeError("expected a Tensor, a number or a NumPy array, not "
                         f"{type(value).__name__}")
@@ -643,7 +652,8 @@ def broadcast_shapes(*shapes):
 
 def operands(*values):
     "The values as Tensors (for the graph) and arrays in the common dtype (for math)."
-    if all(isinstance(v, Tensor) and v.dtype == values[0].dtype for v in values):
+    if all(isinstance(v, Tensor) and v._data.dtype == values[0]._data.dtype
+           for v in values):
         # the common case: nothing to promote
         tensors, arrays = values, tuple(v._data for v in values)
     else:
@@ -651,7 +661,7 @@ def operands(*values):
         tensors = tuple(v if isinstance(v, Tensor)
                         else Tensor._from_array(np.asarray(v, dtype))
                         for v in values)
-        arrays = tuple(t._data if t.dtype == dtype else t._data.astype(dtype)
+        arrays = tuple(t._data if t._data.dtype == dtype else t._data.astype(dtype)
                        for t in tensors)
     if any(t.shape != tensors[0].shape for t in tensors):
         # fail before computing, with torch's error type
