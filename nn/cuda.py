@@ -6,7 +6,7 @@ __all__ = ['is_available', 'device_count', 'is_bf16_supported', 'manual_seed',
 
 # %% ../book/01_tensor.ipynb #596840ef
 def is_available():
-    "False: nn computes on the _CPU, whatever the machine has."
+    "False: nn computes on the CPU, whatever the machine has."
     return False
 
 

@@ -139,7 +139,7 @@ _CPU = device("cpu")
 
 
 def _check_device(where):
-    "None, the _CPU or a name of it, passes; any other device is a clear RuntimeError."
+    "None, the CPU or a name of it, passes; any other device is a clear RuntimeError."
     if where is None:
         return _CPU
     if not isinstance(where, (device, str)):
@@ -167,10 +167,10 @@ class Size(tuple):
 
 
 def set_default_device(device):
-    "Make `device` the default for new tensors: only the _CPU can be."
+    "Make `device` the default for new tensors: only the CPU can be."
     _check_device(device)
 
 
 def get_default_device():
-    "The device new tensors are made on: the _CPU."
+    "The device new tensors are made on: the CPU."
     return _CPU

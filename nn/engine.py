@@ -103,7 +103,7 @@ class Tensor:
     ndim = property(lambda self: self._data.ndim, doc="The number of dimensions.")
     dtype = property(lambda self: _as_dtype(self._data.dtype),
                      doc="The elements' dtype, named as in torch (`nn.float32`).")
-    device = property(lambda self: _CPU, doc="Where the storage lives: the _CPU.")
+    device = property(lambda self: _CPU, doc="Where the storage lives: the CPU.")
     is_cuda = False
 
     def dim(self):
