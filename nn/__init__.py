@@ -28,6 +28,7 @@ from . import functional, optim
 from .utils import data  # makes nn.utils.data available after `import nn`
 from .utils.data import Generator
 from .serialization import *
+from .inplace import *
 from . import scalar
 
 del data

@@ -84,6 +84,8 @@ class Tensor:
     _retains_grad = False
     _versions = (0,)        # the version counter, shared with views (chapter 10)
     _hooks = None           # functions called with the gradient (register_hook)
+    _base = None            # for a view: the tensor whose storage it shares
+    _history = None         # earlier selves of a tensor changed in place (chapter 10)
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self._data = _as_array(data, dtype)
@@ -231,13 +233,13 @@ def retain_grad(self):
 
 
 def _data_get(self):
-    return self.detach()
+    return Tensor._from_array(self._data)  # as torch's, its changes are not counted
 
 
 def _data_set(self, value):
     if not isinstance(value, Tensor):
         raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
-    self._data, self._versions = value._data, shared_versions(value)
+    self._data = value._data
 
 
 Tensor.data = property(_data_get, _data_set,
@@ -266,15 +268,20 @@ def record(result, inputs, vjps, op_name, view_of=None):
     out = Tensor._from_array(result)
     if view_of is not None:  # `result` is a view of `view_of`'s array: one storage
         out._versions = shared_versions(view_of)
+        out._base = view_of if view_of._base is None else view_of._base
     if _GradMode.enabled:
         for tensor in inputs:  # a plain loop: this line runs for every operation
             if tensor._requires_grad:
                 out._node = node = Node(op_name, inputs, vjps)
                 node.origin = origin
                 node.versions = [x._versions[0] for x in (out, *inputs)]
+                node.rebased = _REBASED[0]
                 out._requires_grad = True
                 break
     return out
+
+
+_REBASED = [0]  # how many times an in-place change gave a tensor a new node
 
 
 def shared_versions(tensor):
@@ -307,14 +314,14 @@ def _backward_order(root):
     _check_not_released(root)
     order, seen = [], {id(root)}
     # the path to the tensor visited, each tensor with its inputs not yet visited
-    path = [(root, iter(root._node.inputs[::-1]))]
+    path = [(root, iter(_recorded_inputs(root._node)[::-1]))]
     while path:
         tensor, inputs = path[-1]
         for input in inputs:
             if input._node is not None and id(input) not in seen:
                 seen.add(id(input))
                 _check_not_released(input)
-                path.append((input, iter(input._node.inputs[::-1])))
+                path.append((input, iter(_recorded_inputs(input._node)[::-1])))
                 break
         else:  # every input is done: the tensor comes after them
             path.pop()
@@ -327,6 +334,22 @@ def _check_not_released(tensor):
     "RuntimeError, before any gradient is touched, if backward already freed this node."
     if tensor._node.released:
         raise RuntimeError(_FREED_GRAPH.format(tensor._node.name()))
+
+
+
+def _recorded_inputs(node):
+    "The node's inputs as they were when it was recorded (before any in-place change)."
+    if node.rebased == _REBASED[0]:  # no tensor took a new node since: all as they are
+        return node.inputs
+    return [_as_at(x, version) for x, version in zip(node.inputs, node.versions[1:])]
+
+
+def _as_at(tensor, version):
+    "The tensor as it was at `version`: its earlier self if an in-place change came since."
+    for changed_at, earlier in tensor._history or ():  # oldest change first
+        if version <= changed_at:
+            return earlier
+    return tensor
 
 
 # %% ../book/01_tensor.ipynb #5db7a114
@@ -409,13 +432,19 @@ def _check_unmodified(tensor):
     node = tensor._node
     for position, (x, saved) in enumerate(zip((tensor, *node.inputs), node.versions)):
         now = x._versions[0]
-        if now != saved and any(_reads(vjp, position + 1) for vjp in node.vjps):
+        if now != saved and _needed(node, position + 1):
             which = "output 0" if position == 0 else f"input {position - 1}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been "
                 f"modified by an inplace operation: [{x.dtype} tensor of shape "
                 f"{list(x.shape)}], which is {which} of {node.name()}, is at version "
                 f"{now}; expected version {saved} instead.")
+
+
+def _needed(node, position):
+    "True if a vjp that backward will call (its input requires grad) reads `position`."
+    return any(_reads(vjp, position)
+               for x, vjp in zip(node.inputs, node.vjps) if x._requires_grad)
 
 
 def _reads(vjp, position):
@@ -441,7 +470,7 @@ def _propagate(root, seed, retain_graph, create_graph=False):
         yield tensor, grad
         node = tensor._node
         values = _values(tensor, create_graph)
-        for index, (input, vjp) in enumerate(zip(node.inputs, node.vjps)):
+        for index, (input, vjp) in enumerate(zip(_recorded_inputs(node), node.vjps)):
             if not input._requires_grad:
                 continue
             input_grad = _fit_gradient(vjp(grad, *values), input, node)
