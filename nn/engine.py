@@ -345,7 +345,7 @@ def _recorded_inputs(node):
 
 
 def _as_at(tensor, version):
-    "The tensor as it was at `version`: its earlier self if an in-place change came since."
+    "The tensor as it was at `version`: its earlier self if changed in place since."
     for changed_at, earlier in tensor._history or ():  # oldest change first
         if version <= changed_at:
             return earlier

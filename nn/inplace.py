@@ -51,7 +51,7 @@ def _ufunc_in_place(tensor, ufunc, other):
     _bump_version(tensor)
     return tensor
 
-# %% ../book/inplace.ipynb #a2d2baed
+# %% ../book/inplace.ipynb #27e43acf
 def _check_in_place(tensor):
     "RuntimeError if torch's rules forbid changing `tensor` in place now."
     if not _GradMode.enabled:
@@ -74,7 +74,7 @@ def _alias(tensor):
 
 
 def _in_place(tensor, compute):
-    "Write `compute(old value)` into the tensor's storage; the graph follows if tracked."
+    "Write `compute(old value)` into the tensor's storage (and its graph, if tracked)."
     _check_in_place(tensor)
     old = _alias(tensor)
     result = compute(old)
@@ -101,7 +101,7 @@ def _adopt(tensor, node, earlier):
     node.versions[0] = tensor._versions[0]
     _REBASED[0] += 1
 
-# %% ../book/inplace.ipynb #5dc1a6f8
+# %% ../book/inplace.ipynb #84bfae98
 def _flat_index(view, base):
     "For each element of `view`, its position in the flattened (contiguous) `base`."
     b, v = base._data, view._data
@@ -121,7 +121,7 @@ def _rebase_view(view, earlier_view, result):
     kept = np.ones(base.shape, dtype=bool)
     kept.reshape(-1)[index] = False
     vjps = (lambda g, *_: g * kept,                # the base's elements not written
-            lambda g, *_: g.reshape(-1)[index])    # the written ones, shaped as the view
+            lambda g, *_: g.reshape(-1)[index])    # the written ones, as the view
     after = record(base._data, (earlier_base, result), vjps, "CopySlices")
     _adopt(base, after._node, earlier_base)
     _adopt(view, base.reshape(-1)[index]._node, earlier_view)  # read from the new base
@@ -170,7 +170,7 @@ Tensor.__imul__ = lambda self, other: self.mul_(other)
 Tensor.__itruediv__ = lambda self, other: self.div_(other)
 Tensor.__ipow__ = lambda self, other: self.pow_(other)
 
-# %% ../book/inplace.ipynb #a274a605
+# %% ../book/inplace.ipynb #3c12a186
 def _copy_(self, src, non_blocking=False):
     "Copy `src` (broadcast, converted to this tensor's dtype) into this tensor."
     if not isinstance(src, Tensor):
@@ -187,8 +187,8 @@ def _copy_(self, src, non_blocking=False):
 def _fill_(self, value):
     "Set every element to `value` (a number or a one-element tensor)."
     if isinstance(value, Tensor) and value.ndim:
-        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor "
-                           f"with {value.ndim} dimensions.")
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got "
+                           f"tensor with {value.ndim} dimensions.")
     return _copy_(self, value)
 
 
@@ -213,7 +213,7 @@ Tensor.uniform_ = _random_fill(
 Tensor.normal_.__doc__ = "Fill with samples of the normal distribution N(mean, std²)."
 Tensor.uniform_.__doc__ = "Fill with samples of the uniform distribution on [a, b)."
 
-# %% ../book/inplace.ipynb #d3fdb8c1
+# %% ../book/inplace.ipynb #f4eda212
 def _setitem(self, index, value):
     "`t[index] = value`: written into t's storage (and recorded if autograd needs it)."
     index = tuple(map(_index_part, index if isinstance(index, tuple) else (index,)))
@@ -233,14 +233,14 @@ def _setitem(self, index, value):
 
 
 def _check_put(array, index, values):
-    "RuntimeError, naming the shapes, unless `values` broadcast to what `index` selects."
+    "RuntimeError naming the shapes unless `values` broadcast to what `index` selects."
     selected = np.shape(array[index])
     try:
         np.broadcast_shapes(np.shape(values), selected)
     except ValueError:
-        raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(values))}"
-                           f" cannot be broadcast to indexing result of shape "
-                           f"{list(selected)}") from None
+        raise RuntimeError(f"shape mismatch: value tensor of shape "
+                           f"{list(np.shape(values))} cannot be broadcast to indexing "
+                           f"result of shape {list(selected)}") from None
 
 
 def _index_put(input, index, values):
@@ -256,7 +256,7 @@ def _index_put(input, index, values):
 
 Tensor.__setitem__ = _setitem
 
-# %% ../book/inplace.ipynb #80bd7ba6
+# %% ../book/inplace.ipynb #62ab9a4d
 def _write_out(out, result, name):
     "Write `result` into `out`'s storage (resizing `out` if needed); return `out`."
     if not isinstance(out, Tensor):
@@ -264,8 +264,8 @@ def _write_out(out, result, name):
                         f"{type(out).__name__}")
     if _GradMode.enabled and (result._requires_grad or out._requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
-                           "automatic differentiation, but one of the arguments requires "
-                           "grad.")
+                           "automatic differentiation, but one of the arguments "
+                           "requires grad.")
     _check_writable(out, out.shape, result._data.dtype)
     if out.shape != result.shape:
         out._data = np.empty(result.shape, dtype=out._data.dtype)
@@ -282,7 +282,7 @@ def accepts_out(function):
         return result if out is None else _write_out(out, result, function.__name__)
     return with_out
 
-# %% ../book/inplace.ipynb #6bc6fc19
+# %% ../book/inplace.ipynb #bd5cdb10
 from .arithmetic import div, eq, ge, gt, le, lt, maximum, minimum, ne, neg, pow, sub
 from .dot import dot
 from .engine import add, mul, sum
@@ -294,8 +294,9 @@ from .modules import erf
 from .mv import mv
 from .shapes import cat, stack
 
-(add, sub, mul, div, pow, neg, exp, log, log1p, sqrt, abs, sign, sin, cos, tanh, sigmoid,
- relu, erf, clamp, maximum, minimum, eq, ne, lt, le, gt, ge) = map(accepts_out, (
+(add, sub, mul, div, pow, neg, exp, log, log1p, sqrt, abs, sign, sin, cos, tanh,
+ sigmoid, relu, erf, clamp, maximum, minimum, eq, ne, lt, le, gt, ge) = map(
+    accepts_out, (
     add, sub, mul, div, pow, neg, exp, log, log1p, sqrt, abs, sign, sin, cos, tanh,
     sigmoid, relu, erf, clamp, maximum, minimum, eq, ne, lt, le, gt, ge))
 sum, mean, var, std, logsumexp = map(accepts_out, (sum, mean, var, std, logsumexp))
