@@ -35,31 +35,46 @@ def nn_name(torch_name):
     return ".".join(["nn", *parts])
 
 
-def nn_module(name):
-    "nn's module (or module-like attribute) called `name`, or None when nn has none."
-    try:
+def nn_module(name, submodules):
+    """nn's module (or module-like attribute) called `name`, or None when nn has none.
+
+    Only the files of the nn package imported are imported (`submodules`): an editable
+    install elsewhere could otherwise supply a module this checkout lacks."""
+    if name == "nn" or name in submodules:
         return importlib.import_module(name)
-    except ImportError:
-        pass
     obj = sys.modules["nn"]
     for part in name.split(".")[1:]:
         obj = getattr(obj, part, None)
     return obj if isinstance(obj, types.ModuleType) else None
 
 
+class NoOtherTorch:
+    "A meta path finder that lets no `torch.*` name be found beyond those mapped to nn."
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        "Refuse every torch name (the mapped ones are in sys.modules and never asked)."
+        if name.split(".")[0] == "torch":
+            raise ModuleNotFoundError(f"No module named {name!r} (nn has no "
+                                      f"{nn_name(name)!r})", name=name)
+        return None
+
+
 def install():
     "Put nn's modules into sys.modules under torch's names; return the mapping made."
     nn = importlib.import_module("nn")
+    submodules = {info.name for info in pkgutil.walk_packages(nn.__path__, "nn.")}
     torch_names = {"torch", *(f"torch.{name}" for name in COMMON)}
-    for info in pkgutil.walk_packages(nn.__path__, "nn."):
-        rest = info.name[len("nn."):]
+    for name in submodules:
+        rest = name[len("nn."):]
         torch_names |= {f"torch.{rest}", f"torch.nn.{rest}"}
     mapping = {}
     for torch_name in sorted(torch_names):
-        module = nn_module(nn_name(torch_name))
+        module = nn_module(nn_name(torch_name), submodules)
         if module is not None:
             mapping[torch_name] = module
     sys.modules.update(mapping)
+    sys.meta_path.insert(0, NoOtherTorch)
     # `import torch.nn as nn` reads the attribute `nn` of the package `torch`
     if not hasattr(nn, "nn"):
         nn.nn = nn
