@@ -176,8 +176,11 @@ def _format_array(array):
     "The elements as torch prints them: `1.` when all are whole, else four decimals."
     values = array[np.isfinite(array)] if array.dtype.kind == "f" else array
     whole = array.dtype.kind != "f" or np.all(values == np.round(values))
+    # booleans as wide as the widest of them ("True" alone needs no padding)
+    width = 5 if array.dtype == np.bool_ and not array.all() else 4
     return np.array2string(array, separator=", ", prefix="tensor(", precision=4,
-                           floatmode="maxprec" if whole else "fixed")
+                           floatmode="maxprec" if whole else "fixed",
+                           formatter={"bool": lambda b: f"{b!s:>{width}}"})
 
 
 def _check_dim(dim, ndim):
@@ -265,7 +268,9 @@ Tensor.retain_grad = retain_grad
 def record(result, inputs, vjps, op_name, view_of=None):
     "Wrap an op's result; record a Node if grad mode is on and an input requires grad."
     origin = _AnomalyMode.enabled and _check_forward(result, op_name)
-    out = Tensor._from_array(result)
+    # (NumPy returns a 0-d result as a scalar, which could not be changed in place)
+    out = Tensor._from_array(result if type(result) is np.ndarray
+                             else np.asarray(result))
     if view_of is not None:  # `result` is a view of `view_of`'s array: one storage
         out._versions = shared_versions(view_of)
         out._base = view_of if view_of._base is None else view_of._base
