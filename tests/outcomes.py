@@ -40,7 +40,10 @@ def compare(expected, actual, what="result"):
     "torch's outcome and nn's agree: tensors by value/shape/dtype, the rest as plain values."
     if isinstance(expected, torch.Tensor):
         assert not isinstance(actual, Raised), f"{what}: torch gives a tensor, nn {actual!r}"
-        assert_same(expected, actual, what=what)
+        # float16 results may be rounded at different steps: a few units in the last place
+        half = expected.dtype == torch.float16
+        assert_same(expected, actual, rtol=4e-3 if half else None, atol=1e-3 if half else None,
+                    what=what)
     elif isinstance(expected, Raised):
         assert isinstance(actual, Raised), f"{what}: torch {expected!r}, nn gives {actual!r}"
         assert issubclass(actual.type, expected.type), f"{what}: torch {expected!r}, nn {actual!r}"

@@ -601,6 +601,18 @@ OUT_CASES = [  # a, b: float32 (3, 4); v: (4,); m: (4, 2); s: a stack (2, 3, 4)
 ]
 
 
+def written_out(lib, code, names, o):
+    """Run `code` (which writes into `o`): (result is o, o, o's version); if it raises, the
+    exception, and nn must have left `o` as it was (torch sometimes writes, then raises)."""
+    before = o.tolist(), o._version  # (not .numpy(): torch cannot resize a shared storage)
+    outcome = attempt(lambda: eval(code, scope(lib, o=o, **names)))
+    if isinstance(outcome, Raised):
+        if lib is nn:
+            assert (o.tolist(), o._version) == before, "nn changed out=, then raised"
+        return outcome
+    return outcome is o, o, o._version
+
+
 def out_operands(lib, dtype=None):
     a, b = lib.tensor(A, dtype=dtype), lib.tensor(B, dtype=dtype)
     return dict(a=a, b=b, v=b[0], m=a.T[:, :2] * 1, s=lib.stack([a, b]))
@@ -628,8 +640,7 @@ def test_out_casts_the_result_as_torch_allows(case, dtype):
         names = out_operands(lib)
         shape = eval(case.replace(", out=o", ""), scope(lib, **names)).shape
         o = lib.zeros(shape, dtype=getattr(lib, dtype))
-        outcome = attempt(lambda: eval(case, scope(lib, o=o, **names)))
-        return outcome if isinstance(outcome, Raised) else outcome is o, o, o._version
+        return written_out(lib, case, names, o)
     both(cast)
 
 
@@ -642,8 +653,7 @@ def test_out_of_an_integer_operation(case, dtype):
     def cast(lib):
         i, j = lib.tensor(INTS), lib.tensor(INTS[::-1].copy())
         o = lib.zeros(0, dtype=getattr(lib, dtype))
-        outcome = attempt(lambda: eval(case, scope(lib, o=o, i=i, j=j)))
-        return outcome if isinstance(outcome, Raised) else outcome is o, o, o._version
+        return written_out(lib, case, dict(i=i, j=j), o)
     both(cast)
 
 
@@ -656,12 +666,8 @@ def test_out_with_an_argument_that_requires_grad(case, grad):
         names = out_operands(lib, lib.float64)
         names["a"].requires_grad_(grad != "out")
         o = lib.full((2,), -1.0, dtype=lib.float64, requires_grad=grad == "out")
-        if grad == "no_grad":
-            with lib.no_grad():
-                outcome = attempt(lambda: eval(case, scope(lib, o=o, **names)))
-        else:
-            outcome = attempt(lambda: eval(case, scope(lib, o=o, **names)))
-        return outcome if isinstance(outcome, Raised) else outcome is o, o, o._version
+        with lib.set_grad_enabled(grad != "no_grad"):
+            return written_out(lib, case, names, o)
     both(refused)
 
 
