@@ -4,8 +4,6 @@
 __all__ = []
 
 # %% ../book/00_introduction.ipynb #91a6d45b
-import numpy as np
-
 from .grad_mode import *
 from .dtypes import *
 from .engine import *
@@ -32,5 +30,12 @@ from .inplace import *
 from . import scalar
 
 del data
+# What the chapters hand each other, but torch's namespace does not have, stays in its
+# module (nn.engine.record, nn.inplace.accepts_out, nn.functional.cross_entropy, ...).
+for _name in ("record", "operands", "unbroadcast", "binary_operator", "normalize_dims",
+              "backward", "shared_versions", "accepts_out", "register_hook",
+              "requires_grad_", "retain_grad", "AccumulateGrad", "linear", "gelu",
+              "cross_entropy", "mse_loss", "nll_loss"):
+    del globals()[_name]
 from .dtypes import bool  # torch.bool's counterpart; it shadows the builtin in nn
 __version__ = "0.1.0"
