@@ -37,5 +37,6 @@ for _name in ("record", "operands", "unbroadcast", "binary_operator", "normalize
               "requires_grad_", "retain_grad", "AccumulateGrad", "linear", "gelu",
               "cross_entropy", "mse_loss", "nll_loss"):
     del globals()[_name]
-from .dtypes import bool  # torch.bool's counterpart; it shadows the builtin in nn
+from .dtypes import _ALIASES
+globals().update(_ALIASES)  # nn.float, nn.int, nn.bool, ...: torch's names for dtypes
 __version__ = "0.1.0"
