@@ -125,9 +125,7 @@ class _Backward:
 
     def input_vjp(self, position, graph_inputs):
         "The vjp of the input at `position`: its part of the shared backward's result."
-        # The values the engine passes after g go unread (backward reads
-        # ctx.saved_tensors), but taking them tells the engine to free the node.
-        def vjp(g, out, *values):
+        def gradient(g):
             if self.g is not g:  # the first input asking in this backward pass
                 self.g, self.grads = g, self.run(g)
             grad = self.grads[position]
@@ -135,7 +133,11 @@ class _Backward:
                                if x._requires_grad):
                 self.g = self.grads = None  # the last one: forget the call
             return grad
-        return vjp
+        if not self.ctx.to_save:  # a node that saved nothing is never freed
+            return lambda g, *_: gradient(g)
+        # the values after g go unread (backward reads ctx.saved_tensors), but
+        # taking them tells the engine to free the node after backward
+        return lambda g, out, *values: gradient(g)
 
     def run(self, g):
         "backward's gradients for the inputs, checked, as tensors or arrays like g."
