@@ -14,6 +14,7 @@ import operator
 
 import numpy as np
 
+from .dtypes import _CPU, Size, _Default, _as_dtype
 from .anomaly_mode import _AnomalyMode, _check_backward, _check_forward
 from .grad_mode import _GradMode, enable_grad, no_grad
 from .utils.hooks import RemovableHandle
@@ -62,9 +63,10 @@ def _as_array(data, dtype=None):
     array = np.array(data._data if isinstance(data, Tensor) else data, dtype=dtype)
     if array.dtype.kind not in _NUMERIC_KINDS:
         raise TypeError(f"can't make a tensor from data of dtype {array.dtype}")
-    if dtype is None and not from_numpy_data and array.dtype == np.float64:
-        # Python floats are float32 by default, as in torch
-        array = array.astype(np.float32)
+    if dtype is None and not from_numpy_data and array.dtype.kind in "fc":
+        # Python floats take the default dtype (float32 unless changed), as in torch
+        array = array.astype(_Default.dtype if array.dtype.kind == "f"
+                             else np.result_type(_Default.dtype, np.complex64))
     return array
 
 
@@ -82,6 +84,8 @@ class Tensor:
     _retains_grad = False
     _versions = (0,)        # the version counter, shared with views (chapter 10)
     _hooks = None           # functions called with the gradient (register_hook)
+    _base = None            # for a view: the tensor whose storage it shares
+    _history = None         # earlier selves of a tensor changed in place (chapter 10)
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self._data = _as_array(data, dtype)
@@ -96,11 +100,13 @@ class Tensor:
         return tensor
 
     # --- the array's description ------------------------------------------------------
-    shape = property(lambda self: self._data.shape,
-                     doc="The tensor's shape, a tuple of ints.")
+    shape = property(lambda self: Size(self._data.shape),
+                     doc="The tensor's shape, a tuple of ints (an `nn.Size`).")
     ndim = property(lambda self: self._data.ndim, doc="The number of dimensions.")
-    dtype = property(lambda self: self._data.dtype,
-                     doc="The NumPy dtype of the elements.")
+    dtype = property(lambda self: _as_dtype(self._data.dtype),
+                     doc="The elements' dtype, named as in torch (`nn.float32`).")
+    device = property(lambda self: _CPU, doc="Where the storage lives: the CPU.")
+    is_cuda = False
 
     def dim(self):
         "The number of dimensions."
@@ -157,7 +163,8 @@ class Tensor:
         return leaf
 
     def __repr__(self):
-        extras = [] if self.dtype in _DEFAULT_DTYPES else [f"dtype=nn.{self.dtype}"]
+        shown = self._data.dtype not in (_Default.dtype, np.int64, np.bool_)
+        extras = [f"dtype={self.dtype}"] if shown else []
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node.name()}>")
         elif self._requires_grad:
@@ -165,15 +172,15 @@ class Tensor:
         return "tensor(" + ", ".join([_format_array(self._data)] + extras) + ")"
 
 
-_DEFAULT_DTYPES = (np.dtype(np.float32), np.dtype(np.int64), np.dtype(np.bool_))
-
-
 def _format_array(array):
     "The elements as torch prints them: `1.` when all are whole, else four decimals."
     values = array[np.isfinite(array)] if array.dtype.kind == "f" else array
     whole = array.dtype.kind != "f" or np.all(values == np.round(values))
+    # booleans as wide as the widest of them ("True" alone needs no padding)
+    width = 5 if array.dtype == np.bool_ and not array.all() else 4
     return np.array2string(array, separator=", ", prefix="tensor(", precision=4,
-                           floatmode="maxprec" if whole else "fixed")
+                           floatmode="maxprec" if whole else "fixed",
+                           formatter={"bool": lambda b: f"{b!s:>{width}}"})
 
 
 def _check_dim(dim, ndim):
@@ -229,13 +236,13 @@ def retain_grad(self):
 
 
 def _data_get(self):
-    return self.detach()
+    return Tensor._from_array(self._data)  # as torch's, its changes are not counted
 
 
 def _data_set(self, value):
     if not isinstance(value, Tensor):
         raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
-    self._data, self._versions = value._data, shared_versions(value)
+    self._data = value._data
 
 
 Tensor.data = property(_data_get, _data_set,
@@ -261,18 +268,25 @@ Tensor.retain_grad = retain_grad
 def record(result, inputs, vjps, op_name, view_of=None):
     "Wrap an op's result; record a Node if grad mode is on and an input requires grad."
     origin = _AnomalyMode.enabled and _check_forward(result, op_name)
-    out = Tensor._from_array(result)
+    # (NumPy returns a 0-d result as a scalar, which could not be changed in place)
+    out = Tensor._from_array(result if type(result) is np.ndarray
+                             else np.asarray(result))
     if view_of is not None:  # `result` is a view of `view_of`'s array: one storage
         out._versions = shared_versions(view_of)
+        out._base = view_of if view_of._base is None else view_of._base
     if _GradMode.enabled:
         for tensor in inputs:  # a plain loop: this line runs for every operation
             if tensor._requires_grad:
                 out._node = node = Node(op_name, inputs, vjps)
                 node.origin = origin
                 node.versions = [x._versions[0] for x in (out, *inputs)]
+                node.rebased = _REBASED[0]
                 out._requires_grad = True
                 break
     return out
+
+
+_REBASED = [0]  # how many times an in-place change gave a tensor a new node
 
 
 def shared_versions(tensor):
@@ -305,14 +319,14 @@ def _backward_order(root):
     _check_not_released(root)
     order, seen = [], {id(root)}
     # the path to the tensor visited, each tensor with its inputs not yet visited
-    path = [(root, iter(root._node.inputs[::-1]))]
+    path = [(root, iter(_recorded_inputs(root._node)[::-1]))]
     while path:
         tensor, inputs = path[-1]
         for input in inputs:
             if input._node is not None and id(input) not in seen:
                 seen.add(id(input))
                 _check_not_released(input)
-                path.append((input, iter(input._node.inputs[::-1])))
+                path.append((input, iter(_recorded_inputs(input._node)[::-1])))
                 break
         else:  # every input is done: the tensor comes after them
             path.pop()
@@ -325,6 +339,22 @@ def _check_not_released(tensor):
     "RuntimeError, before any gradient is touched, if backward already freed this node."
     if tensor._node.released:
         raise RuntimeError(_FREED_GRAPH.format(tensor._node.name()))
+
+
+
+def _recorded_inputs(node):
+    "The node's inputs as they were when it was recorded (before any in-place change)."
+    if node.rebased == _REBASED[0]:  # no tensor took a new node since: all as they are
+        return node.inputs
+    return [_as_at(x, version) for x, version in zip(node.inputs, node.versions[1:])]
+
+
+def _as_at(tensor, version):
+    "The tensor as it was at `version`: its earlier self if changed in place since."
+    for changed_at, earlier in tensor._history or ():  # oldest change first
+        if version <= changed_at:
+            return earlier
+    return tensor
 
 
 # %% ../book/01_tensor.ipynb #5db7a114
@@ -407,13 +437,19 @@ def _check_unmodified(tensor):
     node = tensor._node
     for position, (x, saved) in enumerate(zip((tensor, *node.inputs), node.versions)):
         now = x._versions[0]
-        if now != saved and any(_reads(vjp, position + 1) for vjp in node.vjps):
+        if now != saved and _needed(node, position + 1):
             which = "output 0" if position == 0 else f"input {position - 1}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been "
                 f"modified by an inplace operation: [{x.dtype} tensor of shape "
                 f"{list(x.shape)}], which is {which} of {node.name()}, is at version "
                 f"{now}; expected version {saved} instead.")
+
+
+def _needed(node, position):
+    "True if a vjp that backward will call (its input requires grad) reads `position`."
+    return any(_reads(vjp, position)
+               for x, vjp in zip(node.inputs, node.vjps) if x._requires_grad)
 
 
 def _reads(vjp, position):
@@ -439,7 +475,7 @@ def _propagate(root, seed, retain_graph, create_graph=False):
         yield tensor, grad
         node = tensor._node
         values = _values(tensor, create_graph)
-        for index, (input, vjp) in enumerate(zip(node.inputs, node.vjps)):
+        for index, (input, vjp) in enumerate(zip(_recorded_inputs(node), node.vjps)):
             if not input._requires_grad:
                 continue
             input_grad = _fit_gradient(vjp(grad, *values), input, node)
@@ -594,13 +630,20 @@ Tensor.register_hook = register_hook
 
 
 # %% ../book/01_tensor.ipynb #c2e0b555
-_CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64),
-                     2: np.dtype(np.float32), 3: np.dtype(np.complex64)}
+_CATEGORY_DEFAULT = {0: np.dtype(np.bool_), 1: np.dtype(np.int64)}
 
 
 def _category(dtype):
     "0 for bool, 1 for integers, 2 for floating point, 3 for complex."
     return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[dtype.kind]
+
+
+def _number_dtype(category):
+    "The dtype a Python number of this category takes: floats the default dtype."
+    if category < 2:
+        return _CATEGORY_DEFAULT[category]
+    floating = _Default.dtype.dtype
+    return floating if category == 2 else np.result_type(floating, np.complex64)
 
 
 def _tier_and_dtype(value):
@@ -609,7 +652,7 @@ def _tier_and_dtype(value):
         return (0 if value._data.ndim else 1), value._data.dtype
     # NumPy's scalars count as numbers
     if isinstance(value, (bool, int, float, complex, np.generic)):
-        return 2, _CATEGORY_DEFAULT[_category(np.asarray(value).dtype)]
+        return 2, _number_dtype(_category(np.asarray(value).dtype))
     if not isinstance(value, np.ndarray):
         raise TypeError("expected a Tensor, a number or a NumPy array, not "
                         f"{type(value).__name__}")
@@ -643,7 +686,8 @@ def broadcast_shapes(*shapes):
 
 def operands(*values):
     "The values as Tensors (for the graph) and arrays in the common dtype (for math)."
-    if all(isinstance(v, Tensor) and v.dtype == values[0].dtype for v in values):
+    if all(isinstance(v, Tensor) and v._data.dtype == values[0]._data.dtype
+           for v in values):
         # the common case: nothing to promote
         tensors, arrays = values, tuple(v._data for v in values)
     else:
@@ -651,7 +695,7 @@ def operands(*values):
         tensors = tuple(v if isinstance(v, Tensor)
                         else Tensor._from_array(np.asarray(v, dtype))
                         for v in values)
-        arrays = tuple(t._data if t.dtype == dtype else t._data.astype(dtype)
+        arrays = tuple(t._data if t._data.dtype == dtype else t._data.astype(dtype)
                        for t in tensors)
     if any(t.shape != tensors[0].shape for t in tensors):
         # fail before computing, with torch's error type

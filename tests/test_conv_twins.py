@@ -216,7 +216,7 @@ def test_max_pool2d_nan_minus_inf_and_integers():
                    p(lib.full((1, 2, 2), float("-inf")), 2, padding=1, return_indices=True),
                    p(lib.tensor([[[-5, -3], [-2, -7]]]), 2, padding=1, return_indices=True),
                    p(lib.arange(25.0).reshape(1, 5, 5), 2, padding=1, ceil_mode=True, return_indices=True)]
-        return str([(str(v.dtype).removeprefix("torch."), v.tolist(), i.tolist()) for v, i in results])
+        return str([(str(v.dtype).removeprefix("torch.").removeprefix("nn."), v.tolist(), i.tolist()) for v, i in results])
     same(corners)
 
 
@@ -313,7 +313,7 @@ LAYERS = [
 @pytest.mark.parametrize("name, args, kwargs", LAYERS, ids=lambda v: str(v))
 def test_layer_repr_and_parameters(name, args, kwargs):
     same(lambda lib: (repr(getattr(layers(lib), name)(*args, **kwargs)),
-                      [(n, tuple(p.shape), str(p.dtype).removeprefix("torch."))
+                      [(n, tuple(p.shape), str(p.dtype).removeprefix("torch.").removeprefix("nn."))
                        for n, p in getattr(layers(lib), name)(*args, **kwargs).named_parameters()]))
 
 

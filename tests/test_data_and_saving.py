@@ -70,7 +70,7 @@ Pair = namedtuple("Pair", "x label")
 def structure(batch):
     "A collated batch as plain values: container types, and (shape, dtype, values) for tensors."
     if isinstance(batch, (torch.Tensor, nn.Tensor)):
-        return tuple(batch.shape), str(batch.dtype).removeprefix("torch."), batch.tolist()
+        return tuple(batch.shape), str(batch.dtype).removeprefix("torch.").removeprefix("nn."), batch.tolist()
     if isinstance(batch, dict):
         return {key: structure(value) for key, value in batch.items()}
     if isinstance(batch, (list, tuple)):

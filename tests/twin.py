@@ -51,7 +51,7 @@ def make_tensors(lib, values, requires_grad):
 # --- comparing -------------------------------------------------------------------------------------
 def dtype_name(dtype):
     "A dtype's name in either library: torch.float32 -> 'float32', np.dtype('bool') -> 'bool'."
-    return str(dtype).removeprefix("torch.")
+    return str(dtype).removeprefix("torch.").removeprefix("nn.")
 
 
 def numpy(t):
