@@ -10,7 +10,8 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import nn
-from twin import arrays, as_tuple, assert_same, numpy, same, twin, twin_raises
+from twin import (arrays, as_tuple, assert_same, dtype_name, numpy, same, twin,
+                  twin_raises)
 
 RTOL, ATOL = 1e-9, 1e-11
 
@@ -148,7 +149,7 @@ def sort(lib, received=None):
         @staticmethod
         def backward(ctx, grad_values, grad_indices):
             if received is not None:
-                received.append((str(grad_indices.dtype).removeprefix("torch."),
+                received.append((dtype_name(grad_indices.dtype),
                                  grad_indices.tolist()))
             indices, = ctx.saved_tensors
             return grad_values[lib.from_numpy(np.argsort(indices.numpy()))]
