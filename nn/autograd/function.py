@@ -11,6 +11,7 @@ import numpy as np
 
 from ..engine import Tensor, _cast, _is_floating, record, shared_versions
 from ..grad_mode import _GradMode, no_grad
+from ..inplace import _adopt
 from ..shapes import _scatter
 
 
@@ -217,9 +218,10 @@ def _record_outputs(call):
     vjps = tuple(call.input_vjp(i, graph_inputs) for i in call.positions)
     record_outputs = _record_one if len(differentiable) == 1 else _record_several
     outputs = record_outputs(call, differentiable, graph_inputs, vjps)
+    earlier = {id(x): before for x, before in zip(tensors, graph_inputs)}
     for k in differentiable:
         if _is_in(raw[k], ctx.dirty_tensors):  # the input itself becomes the output
-            raw[k]._node, raw[k]._requires_grad = outputs[k]._node, True
+            _adopt(raw[k], outputs[k]._node, earlier[id(raw[k])])
             outputs[k] = raw[k]
     return tuple(outputs)
 
