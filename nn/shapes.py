@@ -448,9 +448,6 @@ def _pieces(input, dim, sizes, op_name):
 
 def _equal_sizes(split_size, length):
     "Pieces of `split_size` that cover `length` (the last one shorter if need be)."
-    if split_size < 0:
-        raise RuntimeError(f"split expects split_size be non-negative, "
-                           f"but got split_size={split_size}")
     if split_size == 0:
         if length:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, "
@@ -477,9 +474,13 @@ def split(tensor, split_size_or_sections, dim=0):
     "Views of `tensor` along `dim`: pieces of one size (an int) or of the sizes listed."
     if tensor.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
+    listed = isinstance(split_size_or_sections, (list, tuple))
+    if not listed and _as_int(split_size_or_sections) < 0:  # checked before the dim
+        raise RuntimeError(f"split expects split_size be non-negative, "
+                           f"but got split_size={split_size_or_sections}")
     dim = _check_dim(dim, tensor.ndim)
     length = tensor.shape[dim]
-    if isinstance(split_size_or_sections, (list, tuple)):
+    if listed:
         sizes = _listed_sizes(split_size_or_sections, length, dim)
         return _pieces(tensor, dim, sizes, "SplitWithSizesBackward0")
     sizes = _equal_sizes(_as_int(split_size_or_sections), length)
@@ -514,13 +515,13 @@ def narrow(input, dim, start, length):
     "The view of `input` at positions start..start+length-1 along `dim`."
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
     dim, start = _check_dim(dim, input.ndim), _as_int(start)
     size = input.shape[dim]
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of "
                          f"[{-size}, {size}], but got {start})")
-    if length < 0:
-        raise RuntimeError("narrow(): length must be non-negative.")
     start = start + size if start < 0 else start
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds "
@@ -589,10 +590,10 @@ def swapdims(input, dim0, dim1):
 
 def unflatten(input, dim, sizes):
     "`input` with dimension `dim` split into dims of `sizes` (one may be -1), a view."
+    dim, sizes = _check_dim(dim, input.ndim), tuple(sizes)
     if input.ndim == 0:
         raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no "
                            "dimensions")
-    dim, sizes = _check_dim(dim, input.ndim), tuple(sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     length, shape = input.shape[dim], input.shape
@@ -613,7 +614,11 @@ def flip(input, dims):
     if not isinstance(dims, (tuple, list)):
         raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, "
                         f"not {type(dims).__name__}")
-    axes = normalize_dims(dims, input.ndim) if dims else ()
+    axes = tuple(_check_dim(d, input.ndim) for d in dims)
+    for i, axis in enumerate(axes):
+        if axis in axes[:i]:
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    axes = axes if input.ndim else ()  # a 0-d tensor takes dim 0 and has no axis
     # a flip is its own inverse
     return record(np.flip(input._data, axes).copy(), (input,),
                   (lambda g, *_: np.flip(g, axes),), "FlipBackward0")
@@ -649,9 +654,12 @@ def roll(input, shifts, dims=None):
     if len(shifts) != (1 if axes is None else len(axes)):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
                            f"dims:{0 if axes is None else len(axes)}")
+    if input.numel() == 0:  # as torch: a copy, before the dims are looked at
+        return record(input._data.copy(), (input,), (lambda g, *_: g,), "RollBackward0")
     if axes is not None:
         if input.ndim == 0:
-            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+            raise IndexError(f"Dimension specified as {axes[0]} but tensor has no "
+                             f"dimensions")
         axes = tuple(_check_dim(d, input.ndim) for d in axes)
     else:
         shifts = shifts[0]
@@ -709,10 +717,15 @@ def tile(input, dims):
     return _repeat(input, (1,) * (input.ndim - len(dims)) + tuple(dims))
 
 
-def _repeat_copies(input, repeats, dim):
-    "Every position along `dim` repeated `repeats` times in place."
+def _check_repeats(repeats):
+    "RuntimeError if an int number of repeats is negative."
     if repeats < 0:
         raise RuntimeError("Repeats must be non-negative")
+
+
+def _repeat_copies(input, repeats, dim):
+    "Every position along `dim` repeated `repeats` times in place."
+    _check_repeats(repeats)
     shape = input.shape
     # output position j * r + k reads input position j: sum over k
     grouped = shape[:dim] + (shape[dim], repeats) + shape[dim + 1:]
@@ -765,10 +778,12 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                         f"not {type(repeats).__name__}")
     if dim is None:
         return repeat_interleave(reshape(input, (-1,)), repeats, 0)
-    if input.ndim == 0:
-        raise IndexError(f"Dimension out of range (expected to be in range of "
-                         f"[-1, 0], but got {dim + 1})")
     dim = _check_dim(dim, input.ndim)
+    if input.ndim == 0:  # torch then unsqueezes at dim + 1, which a 0-d tensor lacks
+        if not isinstance(repeats, Tensor):
+            _check_repeats(repeats)
+        raise IndexError("Dimension out of range (expected to be in range of "
+                         "[-1, 0], but got 1)")
     if isinstance(repeats, Tensor):
         return _repeat_each(input, _counts(repeats, input.shape[dim], dim), dim)
     return _repeat_copies(input, operator.index(repeats), dim)

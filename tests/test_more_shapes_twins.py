@@ -227,6 +227,7 @@ def test_operations_on_0d_and_empty_tensors():
     check("x.unbind(1)", np.zeros((2, 0)))
     check("x.roll(1, 1)", np.zeros((2, 0)))
     check("x.flip(1)", np.zeros((2, 0)))
+    check("x.roll(1, 5)", np.zeros((2, 0)))  # torch copies an empty tensor before it checks dims
     check("x.diagonal()", np.zeros((0, 3)))
     check("x.diag()", np.zeros(0))
     check("x.repeat_interleave(lib.tensor([], dtype=lib.int64), 1)", np.zeros((2, 0)))
@@ -493,6 +494,10 @@ def test_repeat_interleave_matches_torch(shape_and_dim, data, seed):
     "lib.meshgrid(x[0], x[0, 0], indexing='ij')", "lib.meshgrid(x[0, 0], x[0, 0], indexing='xx')",
     "lib.meshgrid(indexing='ij')", "lib.meshgrid([1, 2], indexing='ij')",
     "lib.meshgrid(x[0, 0], x[0, 0].sum() > 0, indexing='ij')",
+    # which check comes first, when two fail
+    "x.split(-1, 5)", "x.narrow(5, 0, -1)", "x.sum().flip(1)", "x.sum().flip(0, -1)",
+    "x.sum().unflatten(2, (1,))", "x.sum().repeat_interleave(-1, 0)", "x.sum().repeat_interleave(-1, 2)",
+    "x.repeat_interleave(-1, 5)", "x.sum().roll(1, 3)", "x[:, :0].roll((1, 2), 0)",
 ])
 def test_bad_input_raises_torch_s_error(expression):
     refuse(expression)
