@@ -645,24 +645,30 @@ def flipud(input):
     return flip(input, (0,))
 
 
-def roll(input, shifts, dims=None):
-    "A copy of `input` rolled by `shifts` along `dims` (none: the flattened tensor)."
+def _aligned_shifts(shifts, dims):
+    "`shifts` and `dims` as tuples (dims None: roll flat), one shift per dim, checked."
     shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
-    axes = dims if dims is None or isinstance(dims, (tuple, list)) else (dims,)
+    dims = dims if dims is None or isinstance(dims, (tuple, list)) else (dims,)
     if not shifts:
         raise RuntimeError("`shifts` required")
-    if len(shifts) != (1 if axes is None else len(axes)):
+    if len(shifts) != (1 if dims is None else len(dims)):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
-                           f"dims:{0 if axes is None else len(axes)}")
+                           f"dims:{0 if dims is None else len(dims)}")
+    return shifts, dims
+
+
+def roll(input, shifts, dims=None):
+    "A copy of `input` rolled by `shifts` along `dims` (none: the flattened tensor)."
+    shifts, axes = _aligned_shifts(shifts, dims)
     if input.numel() == 0:  # as torch: a copy, before the dims are looked at
         return record(input._data.copy(), (input,), (lambda g, *_: g,), "RollBackward0")
-    if axes is not None:
-        if input.ndim == 0:
-            raise IndexError(f"Dimension specified as {axes[0]} but tensor has no "
-                             f"dimensions")
-        axes = tuple(_check_dim(d, input.ndim) for d in axes)
-    else:
+    if axes is None:
         shifts = shifts[0]
+    elif input.ndim == 0:
+        raise IndexError(f"Dimension specified as {axes[0]} but tensor has no "
+                         f"dimensions")
+    else:
+        axes = tuple(_check_dim(d, input.ndim) for d in axes)
     # rolling back by the same shifts undoes it
     back = -shifts if axes is None else tuple(-s for s in shifts)
     return record(np.roll(input._data, shifts, axes), (input,),
