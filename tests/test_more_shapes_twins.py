@@ -349,6 +349,8 @@ DIFFERENTIABLE = [  # (expression over a, b, c; input shapes); pieces are joined
     ("lib.stack(lib.meshgrid(a, b, indexing='xy'))", [(3,), (3,)]),
     ("lib.cat(lib.meshgrid(a, b, c, indexing='ij'), 1)", [(3,), (2,), (2,)]),
     ("lib.atleast_3d(a) * 2", [(3,)]), ("lib.atleast_2d(a) * 2", [()]),
+    ("lib.atleast_1d(a) * 2", [()]), ("lib.moveaxis(a, 0, -1)", [(2, 3, 4)]),
+    ("lib.select(a, 0, 1) * lib.narrow(a, 0, 0, 1)", [(2, 3)]),
 ]
 FUNCTIONS_OF_TENSORS = [pytest.param(expression, shapes, id=expression)
                         for expression, shapes in DIFFERENTIABLE]
