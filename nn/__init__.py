@@ -17,6 +17,7 @@ from .matmul import *
 from .arithmetic import *
 from .shapes import *
 from .functions import *
+from .selection import *
 from . import autograd, init
 from .modules import *
 from .losses import *
