@@ -20,7 +20,7 @@ from .functions import _along_axis, return_types
 from .shapes import _scatter
 from .utils.data import _numpy_generator
 
-# %% ../book/selecting.ipynb #8c553841
+# %% ../book/selecting.ipynb #627b4553
 _INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 
 
@@ -42,77 +42,77 @@ def _check_bounds(index, size, axis):
 
 
 def _at_least_1d(shape):
-    "A shape as a 1-d one if it is 0-d: torch's index ops read a 0-d tensor as 1 element."
+    "A 0-d shape as (1,): torch's index ops read a 0-d tensor as one element."
     return shape if shape else (1,)
 
 
-def _index_ops_shapes(name, input, axis, index, src=None):
+def _check_index_shape(name, input, axis, index, src=None):
     "RuntimeError unless `index` fits `input` (and `src`) as gather and scatter need."
     shapes = [input.shape, index.shape] + ([] if src is None else [src.shape])
     if len({len(s) for s in shapes}) > 1 and max(map(len, shapes)) > 1:
         raise RuntimeError("Index tensor must have the same number of dimensions as "
                            f"{'input' if src is None else 'self'} tensor")
-    fit, ishape = _at_least_1d(input.shape), _at_least_1d(index.shape)
-    small = all(i <= n for d, (i, n) in enumerate(zip(ishape, fit)) if d != axis)
-    if src is None and not small:
+    sizes, index_sizes = _at_least_1d(input.shape), _at_least_1d(index.shape)
+    fits = all(i <= n for d, (i, n) in enumerate(zip(index_sizes, sizes)) if d != axis)
+    if src is None and not fits:
         raise RuntimeError(f"Size does not match at dimension {axis} expected index "
                            f"{list(index.shape)} to be no larger than self "
                            f"{list(input.shape)} apart from dimension {axis}")
-    if src is not None and not (small and all(
-            i <= n for i, n in zip(ishape, _at_least_1d(src.shape)))):
+    if src is not None and not (fits and all(
+            i <= n for i, n in zip(index_sizes, _at_least_1d(src.shape)))):
         raise RuntimeError(f"{name}(): Expected index {list(index.shape)} to be no "
                            f"larger than self {list(input.shape)} apart from dimension "
                            f"{axis} and to be no larger size than src "
                            f"{list(src.shape)}")
 
-# %% ../book/selecting.ipynb #60af63a4
+# %% ../book/selecting.ipynb #01cddc2d
 def gather(input, dim, index, *, sparse_grad=False):
     "Values along `dim` at `index`: out[i][j] = input[index[i][j]][j] for dim=0."
     axis = _check_dim(dim, input.ndim)
     idx = _index_array(index, "gather(): Expected dtype int32/int64 for index")
-    _index_ops_shapes("gather", input, axis, index)
+    _check_index_shape("gather", input, axis, index)
     x = input._data.reshape(_at_least_1d(input.shape))
     idx = idx.reshape(_at_least_1d(idx.shape))
     _check_bounds(idx, x.shape[axis], axis)
     picked = _along_axis(idx, axis)
     x_shape, input_shape = x.shape, input.shape
 
-    def vjp(g, *_):  # every pick adds its gradient back, repeated picks too
+    def vjp(g, *_):  # every read adds its gradient back, repeated reads too
         return _scatter(g.reshape(idx.shape), picked, x_shape).reshape(input_shape)
     return record(x[picked].reshape(index.shape), (input,), (vjp,), "GatherBackward0")
 
 
 Tensor.gather = gather
 
-# %% ../book/selecting.ipynb #a003ec13
+# %% ../book/selecting.ipynb #43c0c56c
 def _leading(shape):
-    "The slices of the leading block of `shape` (src's part that scatter reads)."
+    "The slices of the leading block of `shape` (the part of src that scatter reads)."
     return tuple(slice(0, n) for n in shape)
 
 
 def _src_vjp(picked, index_shape, out_shape, src_shape):
-    "The vjp of scatter's src: the gradient gathered at `index`, in src's shape."
+    "The vjp of scatter's src: the output's gradient read at `index`, in src's shape."
     part = _leading(index_shape)
 
     def vjp(g, *_):
-        picked_g = g.reshape(out_shape)[picked]
+        read = g.reshape(out_shape)[picked]
         if tuple(index_shape) == tuple(src_shape):
-            return picked_g
-        return _scatter(picked_g, part, src_shape, unique=True)
+            return read
+        return _scatter(read, part, src_shape, unique=True)
     return vjp
 
 
 def _scatter_setup(name, input, dim, index, src):
-    "The checked axis, 1-d-at-least arrays (input, index) and the index's picks."
+    "The checked axis, the arrays of input and index (at least 1-d), the index's picks."
     axis = _check_dim(dim, input.ndim)
-    idx = _index_array(index, f"{name}(): Expected dtype int64 for index")
+    idx = _index_array(index, f"{name}(): Expected dtype int32/int64 for index")
     if isinstance(src, Tensor):
         if src.dtype != input.dtype:
             raise RuntimeError(f"{name}(): Expected self.dtype to be equal to "
                                f"src.dtype")
-        _index_ops_shapes(name, input, axis, index, src)
+        _check_index_shape(name, input, axis, index, src)
     else:
-        _index_ops_shapes("gather", input, axis, index)
+        _check_index_shape(name, input, axis, index)
     x = input._data.reshape(_at_least_1d(input.shape))
     idx = idx.reshape(_at_least_1d(idx.shape))
     _check_bounds(idx, x.shape[axis], axis)
@@ -124,11 +124,11 @@ def scatter(input, dim, index, src=None, *, value=None):
     if src is None and value is None:
         raise TypeError("scatter() missing 1 required argument: 'src' or 'value'")
     if src is not None and not isinstance(src, Tensor):
-        src, value = None, src  # scatter(input, dim, index, 2.0) takes a value
+        src, value = None, src  # scatter(input, dim, index, 2.0) writes a value
     axis, x, idx, picked = _scatter_setup("scatter", input, dim, index, src)
     out = x.copy()
     kept = np.ones(x.shape, dtype=bool)
-    kept[picked] = False  # positions overwritten: their gradient is 0
+    kept[picked] = False  # the overwritten positions: their gradient is 0
     x_shape, input_shape = x.shape, input.shape
 
     def vjp_input(g, *_):
@@ -137,8 +137,7 @@ def scatter(input, dim, index, src=None, *, value=None):
         out[picked] = value.item() if isinstance(value, Tensor) else value
         return record(out.reshape(input_shape), (input,), (vjp_input,),
                       "ScatterBackward1")
-    src_data = src._data.reshape(_at_least_1d(src.shape))
-    out[picked] = src_data[_leading(idx.shape)]
+    out[picked] = src._data.reshape(_at_least_1d(src.shape))[_leading(idx.shape)]
     vjp_src = _src_vjp(picked, idx.shape, x_shape, src.shape)
     return record(out.reshape(input_shape), (input, src), (vjp_input, vjp_src),
                   "ScatterBackward0")
@@ -151,8 +150,8 @@ def scatter_add(input, dim, index, src):
                         f"not {type(src).__name__}")
     axis, x, idx, picked = _scatter_setup("scatter_add", input, dim, index, src)
     out = x.copy()
-    src_data = src._data.reshape(_at_least_1d(src.shape))
-    np.add.at(out, picked, src_data[_leading(idx.shape)])
+    read = src._data.reshape(_at_least_1d(src.shape))[_leading(idx.shape)]
+    np.add.at(out, picked, read)  # repeated positions add up
     vjp_src = _src_vjp(picked, idx.shape, x.shape, src.shape)
     return record(out.reshape(input.shape), (input, src), (lambda g, *_: g, vjp_src),
                   "ScatterAddBackward0")
@@ -160,7 +159,7 @@ def scatter_add(input, dim, index, src):
 
 Tensor.scatter, Tensor.scatter_add = scatter, scatter_add
 
-# %% ../book/selecting.ipynb #350b223a
+# %% ../book/selecting.ipynb #6cc3df68
 def index_select(input, dim, index):
     "The slices of `input` along `dim` at the positions in the 1-d `index`."
     axis = _check_dim(dim, input.ndim)
@@ -186,11 +185,8 @@ def index_select(input, dim, index):
     return record(result, (input,), (vjp,), "IndexSelectBackward0")
 
 
-Tensor.index_select = index_select
-
-# %% ../book/selecting.ipynb #a249a94d
 def take_along_dim(input, indices, dim=None):
-    "gather with broadcasting: values at `indices` along `dim` (of the flat input if None)."
+    "gather after broadcasting: values at `indices` along `dim` (None: flattened)."
     if indices.dtype != np.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long "
                            f"but got {indices.dtype}")
@@ -204,18 +200,15 @@ def take_along_dim(input, indices, dim=None):
                            f"the same number of dimensions, but got {input.ndim} "
                            f"dimensions for input, and {indices.ndim} dimensions "
                            f"for indices")
-    common = broadcast_shapes(_ones_at(input.shape, axis), _ones_at(indices.shape, axis))
+    common = broadcast_shapes(_sized_at(input.shape, axis, 1),
+                              _sized_at(indices.shape, axis, 1))
     input_shape = _sized_at(common, axis, input.shape[axis])
-    index_shape = _sized_at(common, axis, indices.shape[axis])
     if input.shape != input_shape:
-        input = input.expand(input_shape)
-    index = Tensor._from_array(np.broadcast_to(indices._data, index_shape))
-    return gather(input, axis, _wrapped(index, input_shape[axis]))
-
-
-def _ones_at(shape, axis):
-    "`shape` with size 1 at `axis`."
-    return shape[:axis] + (1,) + shape[axis + 1:]
+        input = input.expand(input_shape)  # recorded: its gradient is summed back
+    index = np.broadcast_to(indices._data, _sized_at(common, axis, indices.shape[axis]))
+    size = input_shape[axis]
+    index = np.where((index < 0) & (index >= -size), index + size, index)
+    return gather(input, axis, Tensor._from_array(index))
 
 
 def _sized_at(shape, axis, size):
@@ -223,15 +216,9 @@ def _sized_at(shape, axis, size):
     return shape[:axis] + (size,) + shape[axis + 1:]
 
 
-def _wrapped(indices, size):
-    "Negative indices in [-size, 0) counted from the end, as take_along_dim(dim=) does."
-    data = indices._data
-    return Tensor._from_array(np.where((data < 0) & (data >= -size), data + size, data))
+Tensor.index_select, Tensor.take_along_dim = index_select, take_along_dim
 
-
-Tensor.take_along_dim = take_along_dim
-
-# %% ../book/selecting.ipynb #237d8e79
+# %% ../book/selecting.ipynb #1b4c619d
 def _mask_array(mask, message):
     "The bool array of `mask`; RuntimeError (`message`) unless it is a bool tensor."
     array = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
@@ -241,7 +228,7 @@ def _mask_array(mask, message):
 
 
 def masked_select(input, mask):
-    "The elements of `input` where the bool `mask` (broadcast) is True, as a 1-d tensor."
+    "The elements of `input` where `mask` (broadcast with it) is True, as a 1-d tensor."
     m = _mask_array(mask, "masked_select: expected BoolTensor for mask")
     shape = broadcast_shapes(input.shape, m.shape)
     where = np.broadcast_to(m, shape)
@@ -277,7 +264,7 @@ def masked_fill(input, mask, value):
 
 Tensor.masked_select, Tensor.masked_fill = masked_select, masked_fill
 
-# %% ../book/selecting.ipynb #783d57a8
+# %% ../book/selecting.ipynb #e9f33c31
 def _triangle(name, input, diagonal, lower):
     "input with the elements outside the triangle zeroed; the gradient is masked alike."
     if input.ndim < 2:
@@ -293,18 +280,18 @@ def _triangle(name, input, diagonal, lower):
 
 
 def tril(input, diagonal=0):
-    "The lower triangle of the last two dims (below the `diagonal`-th one too); 0 above."
+    "The lower triangle of the last two dims (j - i <= diagonal); zeros above it."
     return _triangle("tril", input, diagonal, lower=True)
 
 
 def triu(input, diagonal=0):
-    "The upper triangle of the last two dims (above the `diagonal`-th one too); 0 below."
+    "The upper triangle of the last two dims (j - i >= diagonal); zeros below it."
     return _triangle("triu", input, diagonal, lower=False)
 
 
 Tensor.tril, Tensor.triu = tril, triu
 
-# %% ../book/selecting.ipynb #d56298d3
+# %% ../book/selecting.ipynb #f9f373a3
 def nonzero(input, *, as_tuple=False):
     "The int64 indices of the non-zero elements: one row each, or one tensor per dim."
     x = input._data
@@ -327,18 +314,17 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     values, inverse, counts = np.unique(input._data, return_inverse=True,
                                         return_counts=True, axis=axis, equal_nan=False)
     inverse = inverse.reshape(input.shape if axis is None else -1).astype(np.int64)
-    name = "_unique2" if axis is None else "unique_dim"
-    output = _no_derivative(values, (input,), "Unique2Backward0" if axis is None
-                            else "UniqueDimBackward0",
-                            NotImplementedError(f"the derivative for '{name}' is not "
-                                                "implemented."))
+    name, op_name = (("_unique2", "Unique2Backward0") if axis is None
+                     else ("unique_dim", "UniqueDimBackward0"))
+    output = _no_derivative(values, (input,), op_name, NotImplementedError(
+        f"the derivative for '{name}' is not implemented."))
     extras = ([Tensor._from_array(inverse)] if return_inverse else []) + (
         [Tensor._from_array(counts.astype(np.int64))] if return_counts else [])
     return (output, *extras) if extras else output
 
 
 def bincount(input, weights=None, minlength=0):
-    "How often each value 0, 1, ... occurs in the 1-d int `input` (summed weights)."
+    "How often each value 0, 1, ... occurs in the 1-d int `input` (or summed weights)."
     x = input._data
     if x.dtype.kind not in "iu":
         kind = {"b": "Bool", "f": "Float"}.get(x.dtype.kind, str(x.dtype))
@@ -360,7 +346,7 @@ def bincount(input, weights=None, minlength=0):
 
 Tensor.nonzero, Tensor.unique, Tensor.bincount = nonzero, unique, bincount
 
-# %% ../book/selecting.ipynb #390d251b
+# %% ../book/selecting.ipynb #7312aa15
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None):
     "Where each value would go in the sorted last dim of `sorted_sequence` (int64)."
@@ -380,11 +366,12 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     boundaries, values = boundaries.astype(dtype), values.astype(dtype)
     if boundaries.ndim == 1:
         found = np.searchsorted(boundaries, values, "right" if right else "left")
-    else:  # row by row, vectorized: count the boundaries before each value
-        before = (boundaries[..., None, :] <= values[..., None] if right
-                  else boundaries[..., None, :] < values[..., None])
+    else:  # row by row, vectorized: count the boundaries below each value
+        below = (boundaries[..., None, :] <= values[..., None] if right
+                 else boundaries[..., None, :] < values[..., None])
+        # NaN goes last, as in a sort
         found = np.where(np.isnan(values) if dtype.kind == "f" else False,
-                         boundaries.shape[-1], before.sum(-1))
+                         boundaries.shape[-1], below.sum(-1))
     return Tensor._from_array(np.asarray(found, np.int32 if out_int32 else np.int64))
 
 
@@ -423,7 +410,7 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be smaller than num_classes.")
     return Tensor._from_array((x[..., None] == np.arange(num_classes)).astype(np.int64))
 
-# %% ../book/selecting.ipynb #029681c1
+# %% ../book/selecting.ipynb #d585b2a6
 return_types.sort = collections.namedtuple("sort", ["values", "indices"])
 return_types.topk = collections.namedtuple("topk", ["values", "indices"])
 return_types.kthvalue = collections.namedtuple("kthvalue", ["values", "indices"])
@@ -433,10 +420,16 @@ def _sort_order(x, axis, descending):
     "Stable argsort along `axis`; descending keeps equal elements in their order too."
     if not descending:
         return np.argsort(x, axis=axis, kind="stable")
-    # sorting the reversed array ascending, then reversing, puts equal ones in order
     n = x.shape[axis]
     return n - 1 - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"),
                            axis)
+
+
+def _sorted_indices(input, dim, descending):
+    "The checked axis and the int64 order along it (a 0-d input counts as 1 element)."
+    axis = _check_dim(dim, input.ndim)
+    x = input._data.reshape(_at_least_1d(input.shape))
+    return axis, _sort_order(x, axis, descending).astype(np.int64)
 
 
 def _take_along(input, index, axis, shape, op_name):
@@ -451,15 +444,8 @@ def _take_along(input, index, axis, shape, op_name):
     return record(x[picked].reshape(shape), (input,), (vjp,), op_name)
 
 
-def _sorted_indices(input, dim, descending):
-    "The checked axis and the int64 order along it (a 0-d input counts as 1 element)."
-    axis = _check_dim(dim, input.ndim)
-    x = input._data.reshape(_at_least_1d(input.shape))
-    return axis, _sort_order(x, axis, descending).astype(np.int64)
-
-
 def sort(input, dim=-1, descending=False, stable=False):
-    "(values, indices) sorted along `dim`; equal elements keep their order; NaN largest."
+    "(values, indices) sorted along `dim`; always stable; NaN sorts as the largest."
     axis, order = _sorted_indices(input, dim, descending)
     values = _take_along(input, order, axis, input.shape, "SortBackward0")
     return return_types.sort(values, Tensor._from_array(order.reshape(input.shape)))
@@ -476,8 +462,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if input.dtype == np.bool_:
         raise RuntimeError("topk does not support bool dtypes on CPU")
     axis = _check_dim(-1 if dim is None else dim, input.ndim)
-    size = _at_least_1d(input.shape)[axis]
-    if not 0 <= k <= size:
+    if not 0 <= k <= _at_least_1d(input.shape)[axis]:
         raise RuntimeError("selected index k out of range")
     _, order = _sorted_indices(input, axis, descending=largest)
     order = np.take(order, np.arange(k), axis=axis)
@@ -502,9 +487,10 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return return_types.kthvalue(values, Tensor._from_array(order.reshape(shape)))
 
 
-Tensor.sort, Tensor.argsort, Tensor.topk, Tensor.kthvalue = sort, argsort, topk, kthvalue
+Tensor.sort, Tensor.argsort, Tensor.topk = sort, argsort, topk
+Tensor.kthvalue = kthvalue
 
-# %% ../book/selecting.ipynb #4faa1d5e
+# %% ../book/selecting.ipynb #a59ba962
 def _scan_dtype(input, dtype):
     "The dtype of cumsum and cumprod: `dtype` if given, int64 for integers and bools."
     if dtype is not None:
@@ -518,7 +504,7 @@ def _reversed(axis, size):
 
 
 def cumsum(input, dim, *, dtype=None):
-    "Running sums along `dim`: out[i] = input[0] + ... + input[i]."
+    "Running sums along `dim`: out[k] = input[0] + ... + input[k]."
     axis = _check_dim(dim, input.ndim)
     x = input._data.astype(_scan_dtype(input, dtype), copy=False)
     if input.ndim == 0:
@@ -531,7 +517,7 @@ def cumsum(input, dim, *, dtype=None):
 
 
 def cumprod(input, dim, *, dtype=None):
-    "Running products along `dim`: out[i] = input[0] * ... * input[i]."
+    "Running products along `dim`: out[k] = input[0] * ... * input[k]."
     axis = _check_dim(dim, input.ndim)
     x = input._data.astype(_scan_dtype(input, dtype), copy=False)
     if input.ndim == 0:
@@ -540,17 +526,17 @@ def cumprod(input, dim, *, dtype=None):
     has_zeros = not np.all(x)
 
     def vjp(g, y, x):
-        if has_zeros:  # y / x is 0 / 0 where x is 0: take the products without x_i
+        if has_zeros:  # y / x would be 0 / 0: take the products without x_i
             return _cumprod_grad_with_zeros(g, x, axis)
         return np.cumsum((g * y)[flip], axis=axis)[flip] / x
     return record(np.cumprod(x, axis=axis), (input,), (vjp,), "CumprodBackward0")
 
 
 def _cumprod_grad_with_zeros(g, x, axis):
-    "sum over k >= i of g_k times the product of x_j, j <= k, j != i: n x n products."
+    "Sum over k >= i of g_k times the product of x_j, j <= k, j != i: n x n products."
     g, x = np.swapaxes(g, axis, -1), np.swapaxes(x, axis, -1)
     n = x.shape[-1]
-    # row i is x with x_i replaced by 1; its running products skip x_i
+    # row i is x with x_i replaced by 1: its running products leave x_i out
     without = np.cumprod(np.where(np.eye(n, dtype=bool), 1, x[..., None, :]), axis=-1)
     later = np.triu(np.ones((n, n), dtype=bool))  # k >= i
     grad = np.sum(np.where(later, g[..., None, :] * without, 0), axis=-1)
@@ -558,18 +544,19 @@ def _cumprod_grad_with_zeros(g, x, axis):
 
 
 def _scan_twin(scan):
-    "np.cumsum / np.cumprod for tensors (axis None: of the flattened tensor)."
+    "np.cumsum or np.cumprod for tensors (axis None: of the flattened tensor)."
     def twin(a, axis=None, dtype=None):
-        return scan(a.reshape(-1), 0, dtype=dtype) if axis is None else scan(
-            a, axis, dtype=dtype)
+        if axis is None:
+            return scan(a.reshape(-1), 0, dtype=dtype)
+        return scan(a, axis, dtype=dtype)
     return twin
 
 
 _numpy_twins({np.cumsum: _scan_twin(cumsum), np.cumprod: _scan_twin(cumprod)})
 Tensor.cumsum, Tensor.cumprod = cumsum, cumprod
 
-# %% ../book/selecting.ipynb #fe46d6c9
-# torch numbers the labels A-Z, then a-z: implicit outputs list them in this order
+# %% ../book/selecting.ipynb #f6100d0b
+# torch numbers the labels A-Z, then a-z: an implicit output lists them in this order
 _LABELS = string.ascii_uppercase + string.ascii_lowercase
 
 
@@ -603,11 +590,12 @@ def _parse_equation(equation, shapes):
                            "the equation")
     starts = np.cumsum([0] + [len(t) + 1 for t in terms])
     terms = [_parse_term(t, s, i) for i, (t, s) in enumerate(zip(terms, starts))]
-    ellipsis_dims = [_ellipsis_dims(t, shape, i)
-                     for i, (t, shape) in enumerate(zip(terms, shapes))]
+    counts = [_ellipsis_dims(t, shape, i)
+              for i, (t, shape) in enumerate(zip(terms, shapes))]
     spare = [c for c in _LABELS if c not in equation]
-    dots = "".join(spare[:max(ellipsis_dims, default=0)])
-    labels = [t.replace(".", dots[len(dots) - n:]) for t, n in zip(terms, ellipsis_dims)]
+    dots = "".join(spare[:max(counts, default=0)])
+    # each operand's ellipsis dims take the last labels: broadcast from the right
+    labels = [t.replace(".", dots[len(dots) - n:]) for t, n in zip(terms, counts)]
     if arrow:
         output = _parse_term(right, len(left) + 2, "output")
         _check_output(output, "".join(terms))
@@ -663,9 +651,9 @@ def _label_sizes(labels, shapes):
             sizes[label] = seen if size == 1 else size
     return sizes
 
-# %% ../book/selecting.ipynb #9fd5dcc0
+# %% ../book/selecting.ipynb #360c7e2e
 def einsum(equation, *operands):
-    "Sum of products over the labels the output leaves out: 'ij,jk->ik' is a matmul."
+    "Sums of products over the labels the output leaves out: 'ij,jk->ik' is a matmul."
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     tensors = [x if isinstance(x, Tensor) else Tensor._from_array(np.asarray(x))
@@ -676,44 +664,45 @@ def einsum(equation, *operands):
                                f"but found {x.dtype}")
     labels, output = _parse_equation(equation, [x.shape for x in tensors])
     sizes = _label_sizes(labels, [x.shape for x in tensors])
-    # size-1 dims are stretched first, as a recorded expand: its gradient sums
-    tensors = [x if x.shape == _shape_of(term, sizes) else
-               x.expand(_shape_of(term, sizes)) for x, term in zip(tensors, labels)]
-    spec = ",".join(labels) + "->" + output
-    result = np.einsum(spec, *(x._data for x in tensors), optimize=len(tensors) > 1)
+    # size-1 dims are stretched first, by a recorded expand: its gradient sums
+    shapes = [tuple(sizes[label] for label in term) for term in labels]
+    tensors = [x if x.shape == shape else x.expand(shape)
+               for x, shape in zip(tensors, shapes)]
+    result = np.einsum(",".join(labels) + "->" + output, *(x._data for x in tensors),
+                       optimize=len(tensors) > 1)
     vjps = tuple(_einsum_vjp(k, labels, output, sizes) for k in range(len(tensors)))
     return record(np.asarray(result), tuple(tensors), vjps, "EinsumBackward0")
 
 
-def _shape_of(term, sizes):
-    "The shape an operand labelled `term` has once broadcast."
-    return tuple(sizes[label] for label in term)
-
-
-def _einsum_vjp(k, labels, output, sizes):
-    "Operand k's vjp: an einsum of the gradient and the other operands, onto k's labels."
+def _vjp_equation(k, labels, output, sizes):
+    "Operand k's vjp as an einsum: the equation and its constants (kind, size)."
     spare = iter(c for c in _LABELS if c not in sizes)
-    target, extra = [], []
+    target, constants = [], []
     for label in labels[k]:
         if label in target:  # a diagonal: a new label, tied to this one by an identity
             fresh = next(spare)
-            extra.append((label + fresh, "eye", sizes[label]))
+            constants.append((label + fresh, "eye", sizes[label]))
             target.append(fresh)
         else:
             target.append(label)
     others = [term for j, term in enumerate(labels) if j != k]
-    present = set(output).union(*others, *(term for term, _, _ in extra))
-    # a label summed within operand k alone: its gradient is copied along it
-    extra += [(label, "ones", sizes[label]) for label in dict.fromkeys(labels[k])
-              if label not in present]
-    spec = ",".join([output, *others, *(term for term, _, _ in extra)]) + "->" + "".join(
-        target)
+    present = set(output).union(*others, *(term for term, _, _ in constants))
+    # a label summed within operand k alone: the gradient is copied along it
+    constants += [(label, "ones", sizes[label]) for label in dict.fromkeys(labels[k])
+                  if label not in present]
+    terms = [output, *others, *(term for term, _, _ in constants)]
+    return ",".join(terms) + "->" + "".join(target), constants
+
+
+def _einsum_vjp(k, labels, output, sizes):
+    "The vjp of operand k: an einsum of the gradient and the other operands."
+    equation, constants = _vjp_equation(k, labels, output, sizes)
 
     def vjp(g, out, *inputs):
-        constants = [np.eye(n, dtype=g.dtype) if kind == "eye" else
-                     np.ones(n, dtype=g.dtype) for _, kind, n in extra]
-        other = [x for j, x in enumerate(inputs) if j != k]
-        return np.einsum(spec, g, *other, *constants, optimize=True)
+        fixed = [np.eye(n, dtype=g.dtype) if kind == "eye" else
+                 np.ones(n, dtype=g.dtype) for _, kind, n in constants]
+        others = [x for j, x in enumerate(inputs) if j != k]
+        return np.einsum(equation, g, *others, *fixed, optimize=True)
     return vjp
 
 
@@ -724,7 +713,7 @@ def _einsum_twin(subscripts, *operands, optimize=False):
 
 _numpy_twins({np.einsum: _einsum_twin})
 
-# %% ../book/selecting.ipynb #04a55eaa
+# %% ../book/selecting.ipynb #90d5afc6
 def tensordot(a, b, dims=2):
     "Sum of products over `dims`: the last dims of a with b's first, or two lists."
     if a.dtype != b.dtype:
@@ -739,9 +728,9 @@ def tensordot(a, b, dims=2):
             raise RuntimeError(f"contracted dimensions need to match, but first has "
                                f"size {a.shape[da]} in dim {da} and second has size "
                                f"{b.shape[db]} in dim {db}")
-    output = ([c for d, c in enumerate(labels_a) if d not in dims_a]
-              + [c for d, c in enumerate(labels_b) if d not in dims_b])
-    return einsum(f"{''.join(labels_a)},{''.join(labels_b)}->{''.join(output)}", a, b)
+    free = ([c for d, c in enumerate(labels_a) if d not in dims_a]
+            + [c for d, c in enumerate(labels_b) if d not in dims_b])
+    return einsum(f"{''.join(labels_a)},{''.join(labels_b)}->{''.join(free)}", a, b)
 
 
 def _contracted_dims(a, b, dims):
@@ -762,8 +751,8 @@ def _contracted_dims(a, b, dims):
     if len(first) != len(second):
         raise RuntimeError("both dimension lists should have same length")
     checked = []
-    for dims_of, x in ((first, a), (second, b)):
-        wrapped = [_check_dim(d, x.ndim) for d in dims_of]
+    for given, x in ((first, a), (second, b)):
+        wrapped = [_check_dim(d, x.ndim) for d in given]
         for d in wrapped:
             if wrapped.count(d) > 1:
                 raise RuntimeError(f"dim {d} appears multiple times in the list of "
@@ -771,18 +760,17 @@ def _contracted_dims(a, b, dims):
         checked.append(wrapped)
     return checked
 
-# %% ../book/selecting.ipynb #a4d238b6
+# %% ../book/selecting.ipynb #bf037362
 def multinomial(input, num_samples, replacement=False, *, generator=None):
-    "Category indices drawn for each row of weights (distinct if not `replacement`)."
+    "Categories drawn for each row of weights (all different unless `replacement`)."
     weights = _check_weights(input, num_samples, replacement)
     rng = _numpy_generator(generator)
-    rows, categories = weights.shape
     if replacement:
-        samples = _inverse_cdf(weights, rng.random((rows, num_samples)))
-    else:  # the smallest Exp(1) / w: a draw in order of weight, without replacement
-        with np.errstate(divide="ignore"):
-            keys = rng.exponential(size=weights.shape) / weights
-        samples = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+        samples = _inverse_cdf(weights, rng.random((weights.shape[0], num_samples)))
+    else:  # the categories in the order their exponential clocks ring
+        with np.errstate(divide="ignore"):  # weight 0: a clock that never rings
+            clocks = rng.exponential(size=weights.shape) / weights
+        samples = np.argsort(clocks, axis=1, kind="stable")[:, :num_samples]
     return Tensor._from_array(samples.reshape(input.shape[:-1] + (num_samples,))
                               .astype(np.int64))
 
@@ -791,10 +779,10 @@ def _inverse_cdf(weights, uniform):
     "For each row, the first category whose cumulative weight exceeds uniform * total."
     rows, categories = weights.shape
     shift = np.arange(rows)[:, None]
-    # each row's CDF, scaled to end at 1 and shifted by its row number: one sorted array
+    # each row's CDF ends at exactly 1; shifted by the row number, all rows are sorted
     cdf = np.cumsum(weights, axis=1)
     cdf = cdf / cdf[:, -1:] + shift
-    # (u + r can round up to r + 1, the next row's start: keep it below)
+    # (u + r may round up to r + 1, where the next row starts: keep it below)
     draws = np.minimum(uniform + shift, np.nextafter(shift + 1.0, shift))
     found = np.searchsorted(cdf.ravel(), draws.ravel(), side="right")
     return found.reshape(draws.shape) - categories * shift
@@ -881,9 +869,9 @@ def randperm(n, *, generator=None, dtype=np.int64, requires_grad=False):
     return Tensor(_numpy_generator(generator).permutation(n), dtype=dtype,
                   requires_grad=requires_grad)
 
-# %% ../book/selecting.ipynb #00b5ba8e
+# %% ../book/selecting.ipynb #c20afa29
 def _zero_gradient(g, *_):
-    "The gradient torch gives a sample w.r.t. its parameters: zeros."
+    "The gradient torch gives a sample with respect to its parameters: zeros."
     return np.zeros_like(g)
 
 
@@ -894,7 +882,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None,
     if not tensors:
         if size is None:
             raise TypeError("normal() received an invalid combination of arguments: "
-                            "two numbers need a size")
+                            "a number mean and std need a size")
         _check_std(std)
         noise = _numpy_generator(generator).standard_normal(_shape((size,)))
         return Tensor(mean + std * noise, dtype=np.float32 if dtype is None else dtype,
@@ -907,12 +895,11 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None,
             raise NotImplementedError(f'"normal_kernel_cpu" not implemented for '
                                       f"'{x.dtype}'")
     _check_std(std)
-    out_dtype = result_type(mean, std)
     shape = broadcast_shapes(*(x.shape for x in tensors))
     m, s = (x._data if isinstance(x, Tensor) else x for x in (mean, std))
     noise = _numpy_generator(generator).standard_normal(shape)
-    sample = np.asarray(m + s * noise, dtype=out_dtype)
-    variant = (3 if len(tensors) == 2 else 1 if isinstance(mean, Tensor) else 2)
+    sample = np.asarray(m + s * noise, dtype=result_type(mean, std))
+    variant = 3 if len(tensors) == 2 else 1 if isinstance(mean, Tensor) else 2
     return record(sample, tuple(tensors), (_zero_gradient,) * len(tensors),
                   f"NormalBackward{variant}")
 
