@@ -490,7 +490,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 Tensor.sort, Tensor.argsort, Tensor.topk = sort, argsort, topk
 Tensor.kthvalue = kthvalue
 
-# %% ../book/selecting.ipynb #a59ba962
+# %% ../book/selecting.ipynb #fc341155
 def _scan_dtype(input, dtype):
     "The dtype of cumsum and cumprod: `dtype` if given, int64 for integers and bools."
     if dtype is not None:
@@ -526,13 +526,16 @@ def cumprod(input, dim, *, dtype=None):
     has_zeros = not np.all(x)
 
     def vjp(g, y, x):
-        if has_zeros:  # y / x would be 0 / 0: take the products without x_i
-            return _cumprod_grad_with_zeros(g, x, axis)
-        return np.cumsum((g * y)[flip], axis=axis)[flip] / x
+        if not has_zeros:
+            return np.cumsum((g * y)[flip], axis=axis)[flip] / x
+        # y / x would be 0 / 0: the products without x_i, made one of two ways
+        if isinstance(g, Tensor):  # create_graph: the form that differentiates again
+            return _cumprod_grad_products(g, x, axis)
+        return _cumprod_grad_first_zero(g, y, x, axis)
     return record(np.cumprod(x, axis=axis), (input,), (vjp,), "CumprodBackward0")
 
 
-def _cumprod_grad_with_zeros(g, x, axis):
+def _cumprod_grad_products(g, x, axis):
     "Sum over k >= i of g_k times the product of x_j, j <= k, j != i: n x n products."
     g, x = np.swapaxes(g, axis, -1), np.swapaxes(x, axis, -1)
     n = x.shape[-1]
@@ -541,6 +544,24 @@ def _cumprod_grad_with_zeros(g, x, axis):
     later = np.triu(np.ones((n, n), dtype=bool))  # k >= i
     grad = np.sum(np.where(later, g[..., None, :] * without, 0), axis=-1)
     return np.swapaxes(grad, axis, -1)
+
+
+def _cumprod_grad_first_zero(g, y, x, axis):
+    "The same sums in O(n), on arrays: only the x_i up to the first zero get gradient."
+    n = x.shape[axis]
+    position = np.arange(n).reshape((n,) + (1,) * (x.ndim - axis - 1))
+    zero = np.where((x == 0).any(axis, keepdims=True),
+                    np.argmax(x == 0, axis, keepdims=True), n)
+    before, at = position < zero, position == zero
+    flip = _reversed(axis, n)
+    # before the first zero, the products without x_i are y_k / x_i for k before it
+    sums = np.cumsum(np.where(before, g * y, 0)[flip], axis=axis)[flip]
+    grad = np.where(before, sums / np.where(before, x, 1), 0)
+    # at the first zero, they are the running products of x with that zero made 1
+    without = np.cumprod(np.where(at, 1, x), axis=axis)
+    at_zero = np.sum(np.where(position >= zero, g * without, 0), axis=axis,
+                     keepdims=True)
+    return grad + np.where(at, at_zero, 0)
 
 
 def _scan_twin(scan):

@@ -109,6 +109,7 @@ DIFFERENTIABLE = [
     case("a.cumprod(1)", (3, 4)),
     case("lib.cumprod(a, -1)", with_zeros(arrays((3, 5))[0], 2, 5, 8, 12, 13)),
     case("a.cumprod(0)", with_zeros(arrays((4, 2, 3))[0], 1, 7, 12)),
+    case("a.cumprod(1)", with_zeros(arrays((2, 4))[0], 0, 3, 7)),
     # einsum and tensordot
     case("lib.einsum('ij,jk->ik', a, b)", (2, 3), (3, 4)),
     case("lib.einsum('ij,jk', [a, b])", (2, 3), (3, 4)),
@@ -253,6 +254,21 @@ def test_cumprod_gradient_is_exact_at_zeros():
     nn.cumprod(x, 0).backward(nn.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=nn.float64))
     # x̄_i = sum over k >= i of ȳ_k times the product of x_j, j <= k, j != i
     assert x.grad.tolist() == [1.0, 22.0, 0.0, 0.0, 0.0]
+
+
+def test_cumprod_backward_with_zeros_is_linear_in_memory():
+    import tracemalloc
+    values = arrays((6000,))[0]
+    values[[10, 3000]] = 0.0
+    x = nn.tensor(values, requires_grad=True)
+    y = x.cumprod(0)
+    tracemalloc.start()
+    try:
+        y.backward(nn.ones_like(y))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * values.nbytes, f"backward used {peak} bytes"  # n x n: 6000 x
 
 
 def test_grad_fn_names():
@@ -580,18 +596,30 @@ def gathers(draw):
 
 @deterministic
 @given(gathers(), st.integers(0, 2**32 - 1))
-def test_gather_and_scatter_add_over_shapes(shapes, seed):
+def test_gather_scatter_and_scatter_add_over_shapes(shapes, seed):
     shape, dim, index_shape = shapes
     rng = np.random.default_rng(seed)
     index = rng.integers(0, shape[dim], index_shape)
     x, src = arrays(shape, index_shape, seed=seed)
     twin(lambda lib, x, i: x.gather(dim, i), x, index)
     twin(lambda lib, x, i, s: lib.scatter_add(x, dim, i, s), x, index, src)
+    # scatter overwrites: an index without repeats along dim (else the result is unspecified)
+    axis = dim % len(shape)
+    if index_shape[axis] <= shape[axis]:
+        keys = rng.random(_sized(index_shape, axis, shape[axis]))
+        unique = np.take(np.argsort(keys, axis), np.arange(index_shape[axis]), axis)
+        twin(lambda lib, x, i, s: x.scatter(dim, i, s), x, unique, src)
+        twin(lambda lib, x, i: lib.scatter(x, dim, i, value=1.5), x, unique)
     # <gather(x), s> = <x, scatter_add(0, s)>: the two are each other's transpose
     gathered = numpy(nn.tensor(x).gather(dim, nn.tensor(index)))
     scattered = numpy(nn.zeros(*shape, dtype=nn.float64).scatter_add(
         dim, nn.tensor(index), nn.tensor(src)))
     assert np.isclose((gathered * src).sum(), (x * scattered).sum())
+
+
+def _sized(shape, axis, size):
+    "`shape` with `size` at `axis`."
+    return shape[:axis] + (size,) + shape[axis + 1:]
 
 
 @st.composite
