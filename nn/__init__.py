@@ -18,6 +18,7 @@ from .matmul import *
 from .arithmetic import *
 from .shapes import *
 from .functions import *
+from .selection import *
 from . import autograd, init, linalg
 from .modules import *
 from .losses import *
