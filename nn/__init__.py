@@ -4,8 +4,6 @@
 __all__ = []
 
 # %% ../book/00_introduction.ipynb #91a6d45b
-import numpy as np
-
 from .grad_mode import *
 from .dtypes import *
 from .engine import *
@@ -20,7 +18,8 @@ from .matmul import *
 from .arithmetic import *
 from .shapes import *
 from .functions import *
-from . import autograd, init
+from .selection import *
+from . import autograd, init, linalg
 from .modules import *
 from .losses import *
 from .conv import *
@@ -32,5 +31,13 @@ from .inplace import *
 from . import scalar
 
 del data
-from .dtypes import bool  # torch.bool's counterpart; it shadows the builtin in nn
+# What the chapters hand each other, but torch's namespace does not have, stays in its
+# module (nn.engine.record, nn.inplace.accepts_out, nn.functional.cross_entropy, ...).
+for _name in ("record", "operands", "unbroadcast", "binary_operator", "normalize_dims",
+              "backward", "shared_versions", "accepts_out", "register_hook",
+              "requires_grad_", "retain_grad", "AccumulateGrad", "linear", "gelu",
+              "cross_entropy", "mse_loss", "nll_loss"):
+    del globals()[_name]
+from .dtypes import _ALIASES
+globals().update(_ALIASES)  # nn.float, nn.int, nn.bool, ...: torch's names for dtypes
 __version__ = "0.1.0"

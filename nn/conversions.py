@@ -6,8 +6,7 @@ __all__ = ['clone', 'is_tensor', 'is_floating_point', 'is_complex', 'numel']
 # %% ../book/01_tensor.ipynb #11db4660
 import numpy as np
 
-from . import dtypes
-from .dtypes import _BY_NAME, _check_device
+from .dtypes import _ALIASES, _BY_NAME, _check_device
 from .dtypes import device as Device
 from .dtypes import dtype as DType
 from .engine import Tensor, _cast, record
@@ -46,7 +45,7 @@ def clone(self, memory_format=None):
 def _converter(name):
     "The method `.float()`, `.long()`, ...: `.to` the dtype it names."
     def convert(self, memory_format=None):
-        return _to(self, getattr(dtypes, name))
+        return _to(self, _ALIASES.get(name) or _BY_NAME[name])
     convert.__name__, convert.__doc__ = name, f"This tensor as {name} (itself if so)."
     return convert
 
@@ -140,3 +139,9 @@ def is_complex(input):
 def numel(input):
     "The number of elements of `input`."
     return input.numel()
+
+
+Tensor.nbytes = property(lambda self: self._data.nbytes,
+                         doc="The number of bytes the elements take.")
+Tensor.itemsize = property(lambda self: self._data.itemsize,
+                           doc="The number of bytes one element takes.")

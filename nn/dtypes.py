@@ -3,8 +3,7 @@
 # %% auto #0
 __all__ = ['float32', 'float64', 'float16', 'bfloat16', 'complex64', 'complex128',
            'int64', 'int32', 'int16', 'int8', 'uint8', 'uint16', 'uint32', 'uint64',
-           'float', 'double', 'half', 'cfloat', 'cdouble', 'long', 'int', 'short',
-           'bool', 'dtype', 'get_default_dtype', 'set_default_dtype', 'device', 'Size',
+           'dtype', 'get_default_dtype', 'set_default_dtype', 'device', 'Size',
            'set_default_device', 'get_default_device']
 
 # %% ../book/01_tensor.ipynb #66d1ddbe
@@ -75,9 +74,11 @@ _BY_NAME = {name: dtype(name, numpy_type) for name, numpy_type in [
 _BY_NUMPY = {d._numpy: d for d in _BY_NAME.values() if d._numpy is not None}
 (float32, float64, float16, bfloat16, complex64, complex128, int64, int32, int16, int8,
  uint8, uint16, uint32, uint64) = (_BY_NAME[name] for name in list(_BY_NAME)[:-1])
-float, double, half, cfloat, cdouble = float32, float64, float16, complex64, complex128
-long, int, short = int64, int32, int16
-bool = _BY_NAME["bool"]  # torch's name; it shadows the builtin only in this module
+# torch's other names: `nn` puts them at its top level, where shadowing Python's
+# `float`, `int` and `bool` harms no one (here it would)
+_ALIASES = {"float": float32, "double": float64, "half": float16, "cfloat": complex64,
+            "cdouble": complex128, "long": int64, "int": int32, "short": int16,
+            "bool": _BY_NAME["bool"]}
 
 
 def _as_dtype(numpy_dtype):

@@ -2,20 +2,30 @@
 
 # %% auto #0
 __all__ = ['exp', 'log', 'log1p', 'sqrt', 'tanh', 'sigmoid', 'sin', 'cos', 'abs',
-           'sign', 'relu', 'clamp', 'mean', 'var', 'std', 'return_types', 'max', 'min',
-           'argmax', 'argmin', 'logsumexp', 'softmax', 'log_softmax']
+           'sign', 'relu', 'log2', 'log10', 'expm1', 'rsqrt', 'reciprocal', 'sinh',
+           'cosh', 'asin', 'acos', 'atan', 'frac', 'floor', 'ceil', 'trunc', 'arctan2',
+           'isnan', 'isinf', 'isfinite', 'clamp', 'square', 'round', 'logit',
+           'nan_to_num', 'atan2', 'fmod', 'remainder', 'lerp', 'addcmul', 'addcdiv',
+           'mean', 'var', 'std', 'return_types', 'max', 'min', 'argmax', 'argmin',
+           'logsumexp', 'prod', 'amax', 'amin', 'aminmax', 'median', 'count_nonzero',
+           'any', 'all', 'norm', 'isclose', 'allclose', 'equal', 'softmax',
+           'log_softmax']
 
 # %% ../book/07_functions.ipynb #1da817a0
+import builtins
 import collections
+import functools
 import math
 import warnings
 
 import numpy as np
 
-from .arithmetic import maximum, minimum
+from .arithmetic import div, maximum, minimum, pow, where
 from .engine import Tensor, _check_dim, _is_floating, _kept_shape, _numpy_twins
-from .engine import normalize_dims, operands, record
+from .engine import binary_operator, broadcast_shapes, normalize_dims, operands
+from .engine import record
 from .shapes import _scatter
+
 
 # %% ../book/07_functions.ipynb #9c5b0505
 def _as_float(x):
@@ -23,20 +33,38 @@ def _as_float(x):
     return x if _is_floating(x.dtype) else x.astype(np.float32)
 
 
-def _elementwise(name, forward, derivative, doc, keeps_integers=False):
+def _elementwise_input(name, input, integers):
+    "The array to compute on: float32 for integer inputs, or kept, or refused."
+    x = input._data
+    if _is_floating(x.dtype) or integers == "to float32":
+        return _as_float(x)
+    if integers == "refused" or (x.dtype == np.bool_ and integers == "kept, not bool"):
+        raise NotImplementedError(f"{name}() is not implemented for {x.dtype} tensors")
+    return x
+
+
+def _backward_name(name):
+    "torch's name for the node of `name`: nan_to_num -> NanToNumBackward0."
+    return "".join(part.capitalize() for part in name.split("_")) + "Backward0"
+
+
+def _apply_elementwise(name, input, forward, derivative, integers="to float32",
+                       backward_name=None):
+    "forward(x) recorded with the vjp g * derivative(x, y); integers as told."
+    x = _elementwise_input(name, input, integers)
+    # exp(1000) = inf, log(0) = -inf, sqrt(-1) = nan, silently, as in torch
+    with np.errstate(all="ignore"):
+        y = np.asarray(forward(x))
+
+    def vjp(g, y, x):  # (backward already silences inf and nan warnings)
+        return g * derivative(x, y)
+    return record(y, (input,), (vjp,), backward_name or _backward_name(name))
+
+
+def _elementwise(name, forward, derivative, doc, integers="to float32"):
     "An elementwise function from its forward on arrays and its derivative in (x, y)."
     def function(input):
-        x = input._data
-        if keeps_integers and x.dtype == np.bool_:
-            raise NotImplementedError(f"{name}() is not implemented for bool tensors")
-        x = x if keeps_integers else _as_float(x)
-        # exp(1000) = inf, log(0) = -inf, sqrt(-1) = nan, silently, as in torch
-        with np.errstate(all="ignore"):
-            y = np.asarray(forward(x))
-
-        def vjp(g, y, x):  # (backward already silences inf and nan warnings)
-            return g * derivative(x, y)
-        return record(y, (input,), (vjp,), f"{name.capitalize()}Backward0")
+        return _apply_elementwise(name, input, forward, derivative, integers)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
     return function
@@ -51,6 +79,13 @@ def _sigmoid(x):
 def _relu(x):
     "max(x, 0), in x's dtype."
     return np.maximum(x, 0)
+
+
+def _sign(x):
+    "-1, 0 or 1 in x's dtype (0 for NaN, as in torch); a bool is its own sign."
+    if x.dtype == np.bool_:
+        return x.copy()
+    return np.nan_to_num(np.sign(x)) if _is_floating(x.dtype) else np.sign(x)
 
 
 def _zero(x, y):
@@ -74,11 +109,11 @@ sigmoid = _elementwise("sigmoid", _sigmoid, lambda x, y: y * (1 - y),
 sin = _elementwise("sin", np.sin, lambda x, y: np.cos(x), "Elementwise sine.")
 cos = _elementwise("cos", np.cos, lambda x, y: -np.sin(x), "Elementwise cosine.")
 abs = _elementwise("abs", np.abs, lambda x, y: np.sign(x),
-                   "Elementwise absolute value |x|.", keeps_integers=True)
-sign = _elementwise("sign", np.sign, _zero, "Elementwise sign: -1, 0 or 1.",
-                    keeps_integers=True)
+                   "Elementwise absolute value |x|.", integers="kept, not bool")
+sign = _elementwise("sign", _sign, _zero, "Elementwise sign: -1, 0 or 1.",
+                    integers="kept")
 relu = _elementwise("relu", _relu, lambda x, y: ~(x <= 0), "Elementwise max(x, 0).",
-                    keeps_integers=True)
+                    integers="kept, not bool")
 
 
 # %% ../book/07_functions.ipynb #0e5ea84d
@@ -104,7 +139,8 @@ def clamp(input, min=None, max=None):
         masks.append((x < low) & (low < high))
     if max is not None:
         masks.append((x > high) | (high < low))
-    backward_name = ("ClampBackward0" if any(isinstance(b, Tensor) for b in given)
+    backward_name = ("ClampBackward0"
+                     if builtins.any(isinstance(b, Tensor) for b in given)
                      else "ClampBackward1")
     return record(y, tensors, tuple(map(_masked, masks)), backward_name)
 
@@ -116,12 +152,297 @@ Tensor.__abs__ = abs
 _numpy_twins({np.exp: exp, np.log: log, np.log1p: log1p, np.sqrt: sqrt, np.tanh: tanh,
               np.sin: sin, np.cos: cos, np.absolute: abs, np.sign: sign})
 
+# %% ../book/07_functions.ipynb #35b75d2d
+_LN2, _LN10 = math.log(2), math.log(10)
+
+# The second table: name, forward, derivative in (x, y = f(x)), as in the first.
+log2 = _elementwise("log2", np.log2, lambda x, y: 1 / (x * _LN2),
+                    "Elementwise base-2 logarithm.")
+log10 = _elementwise("log10", np.log10, lambda x, y: 1 / (x * _LN10),
+                     "Elementwise base-10 logarithm.")
+expm1 = _elementwise("expm1", np.expm1, lambda x, y: y + 1,
+                     "Elementwise e^x - 1, accurate for small x.")
+rsqrt = _elementwise("rsqrt", lambda x: 1 / np.sqrt(x), lambda x, y: -0.5 * y * y * y,
+                     "Elementwise reciprocal square root 1 / sqrt(x).")
+reciprocal = _elementwise("reciprocal", lambda x: 1 / x, lambda x, y: -y * y,
+                          "Elementwise reciprocal 1 / x.")
+sinh = _elementwise("sinh", np.sinh, lambda x, y: np.cosh(x),
+                    "Elementwise hyperbolic sine.")
+cosh = _elementwise("cosh", np.cosh, lambda x, y: np.sinh(x),
+                    "Elementwise hyperbolic cosine.")
+asin = _elementwise("asin", np.arcsin, lambda x, y: 1 / np.sqrt(1 - x * x),
+                    "Elementwise inverse sine, in [-pi/2, pi/2].")
+acos = _elementwise("acos", np.arccos, lambda x, y: -1 / np.sqrt(1 - x * x),
+                    "Elementwise inverse cosine, in [0, pi].")
+atan = _elementwise("atan", np.arctan, lambda x, y: 1 / (1 + x * x),
+                    "Elementwise inverse tangent, in (-pi/2, pi/2).")
+frac = _elementwise("frac", lambda x: x - np.trunc(x), lambda x, y: 1,
+                    "Elementwise fractional part x - trunc(x), with x's sign.",
+                    integers="refused")
+
+
+def _kept_integers(rounding):
+    "A rounding of floats that returns integers unchanged (a copy, as torch does)."
+    return lambda x: np.copy(x) if x.dtype.kind in "iu" else rounding(x)
+
+
+floor = _elementwise("floor", _kept_integers(np.floor), _zero,
+                     "Elementwise largest integer <= x.", integers="kept, not bool")
+ceil = _elementwise("ceil", _kept_integers(np.ceil), _zero,
+                    "Elementwise smallest integer >= x.", integers="kept, not bool")
+trunc = _elementwise("trunc", _kept_integers(np.trunc), _zero,
+                     "Elementwise x rounded toward zero.", integers="kept, not bool")
+
+
+def square(input):
+    "Elementwise x * x (integers stay integers, a bool becomes int64)."
+    return pow(input, 2)
+
+
+def round(input, *, decimals=0):
+    "Elementwise x rounded half to even, to `decimals` decimal places (may be < 0)."
+    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+        raise TypeError(f"round(): argument 'decimals' must be int, "
+                        f"not {type(decimals).__name__}")
+    if decimals == 0:
+        return _apply_elementwise("round", input, _kept_integers(np.rint), _zero,
+                                  integers="kept, not bool")
+    scale = 10.0 ** builtins.abs(decimals)
+
+    def rounded(x):  # x * 10^d rounded, then / 10^d, in x's dtype (as torch does)
+        s = x.dtype.type(scale)
+        return np.rint(x * s) / s if decimals > 0 else np.rint(x / s) * s
+    return _apply_elementwise("round", input, rounded, _zero, integers="refused",
+                              backward_name="RoundBackward1")
+
+
+def logit(input, eps=None):
+    "Elementwise log(x / (1 - x)); with `eps`, x is first clamped to [eps, 1 - eps]."
+    if eps is None or eps < 0:
+        x = _elementwise_input("logit", input, "to float32")
+        # torch's slopes at and beyond the edges: inf at 0 and 1, nan outside [0, 1]
+        edge, outside = (x == 0) | (x == 1), (x < 0) | (x > 1)
+        return _apply_elementwise(
+            "logit", input, lambda x: np.log(x / (1 - x)),
+            lambda x, y: np.where(outside, np.nan,
+                                  np.where(edge, np.inf, 1 / (x * (1 - x)))))
+    low, high = eps, 1 - eps
+    outside = _elementwise_input("logit", input, "to float32")
+    outside = (outside < low) | (outside > high)  # clamped: no slope
+
+    def clamped_logit(x):
+        z = np.where(x < low, low, np.where(x > high, high, x)).astype(x.dtype)
+        return np.log(z / (1 - z))
+    return _apply_elementwise(
+        "logit", input, clamped_logit,
+        lambda x, y: np.where(outside, 0, 1 / (x * (1 - x))))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    "NaN, inf, -inf replaced by `nan`, `posinf`, `neginf` (default: dtype's extremes)."
+    x = input._data
+    if not _is_floating(x.dtype):
+        return _apply_elementwise("nan_to_num", input, np.copy, _zero, integers="kept")
+    finite = np.isfinite(x)  # the only elements whose value flows through
+
+    def replaced(x):
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    return _apply_elementwise("nan_to_num", input, replaced,
+                              lambda x, y: finite)
+
+
+Tensor.log2, Tensor.log10, Tensor.expm1, Tensor.rsqrt = log2, log10, expm1, rsqrt
+Tensor.reciprocal, Tensor.sinh, Tensor.cosh = reciprocal, sinh, cosh
+Tensor.asin, Tensor.acos, Tensor.atan, Tensor.frac = asin, acos, atan, frac
+Tensor.floor, Tensor.ceil, Tensor.trunc, Tensor.round = floor, ceil, trunc, round
+Tensor.square, Tensor.logit, Tensor.nan_to_num = square, logit, nan_to_num
+_numpy_twins({np.log2: log2, np.log10: log10, np.expm1: expm1,
+              np.reciprocal: reciprocal, np.sinh: sinh, np.cosh: cosh,
+              np.arcsin: asin, np.arccos: acos, np.arctan: atan, np.floor: floor,
+              np.ceil: ceil, np.trunc: trunc, np.rint: round, np.square: square})
+
+
+# %% ../book/07_functions.ipynb #aa441894
+def _check_tensor(name, argument, value, position):
+    "TypeError unless `value` is a tensor, worded as torch words it."
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument '{argument}' (position {position}) "
+                        f"must be Tensor, not {type(value).__name__}")
+
+
+def atan2(input, other):
+    "Elementwise angle of the point (other, input): atan(input / other) in (-pi, pi]."
+    _check_tensor("atan2", "other", other, 2)
+    (a, b), (y, x) = operands(input, other)
+    y, x = _as_float(y), _as_float(x)
+    with np.errstate(all="ignore"):
+        angle = np.arctan2(y, x)
+    origin = (x == 0) & (y == 0)  # no direction: torch gives both slopes 0 there
+
+    def radius2(y, x):  # x^2 + y^2, 1 at the origin (where the slopes are 0)
+        return np.where(origin, 1, x * x + y * y)
+
+    def vjp_input(g, z, y, x):
+        return np.where(origin, 0, g * x / radius2(y, x))
+
+    def vjp_other(g, z, y, x):
+        return np.where(origin, 0, -g * y / radius2(y, x))
+    return record(angle, (a, b), (vjp_input, vjp_other), "Atan2Backward0")
+
+
+arctan2 = atan2
+
+
+def _integer_division_operands(name, input, other):
+    "Operands of fmod and remainder, checked: no bools, no integer division by zero."
+    tensors, (x, y) = operands(input, other)
+    if x.dtype == np.bool_:
+        raise NotImplementedError(f"{name}() is not implemented for bool tensors")
+    if x.dtype.kind in "iu" and np.any(y == 0):
+        raise RuntimeError(f"ZeroDivisionError: {name}() of integers by zero")
+    return tensors, x, y
+
+
+def _with_quotient(name, input, other, forward, rounding):
+    "fmod or remainder: slope 1 for input; -rounding(input / other) for other."
+    tensors, x, y = _integer_division_operands(name, input, other)
+    with np.errstate(all="ignore"):
+        z = np.asarray(forward(x, y))
+    node = "".join(part.capitalize() for part in name.split("_"))
+    if not isinstance(input, Tensor):  # remainder(number, tensor): no derivative
+        def vjp_none(g, *_):
+            raise RuntimeError(f"derivative for aten::{name} is not implemented")
+        return record(z, tensors, (vjp_none, vjp_none), "NotImplemented")
+    if not isinstance(other, Tensor):
+        return record(z, tensors[:1], (lambda g, *_: g,), f"{node}Backward0")
+    vjps = (lambda g, *_: g), (lambda g, z, x, y: -g * rounding(x / y))
+    return record(z, tensors, vjps, f"{node}Backward1")
+
+
+def _remainder(x, y):
+    "x mod y with the sign of y: fmod, then y added where the signs differ (as torch)."
+    r = np.fmod(x, y)
+    return np.where((r != 0) & ((r < 0) != (y < 0)), r + y, r)
+
+
+def fmod(input, other):
+    "Elementwise remainder of input / other with the sign of input (C's fmod)."
+    _check_tensor("fmod", "input", input, 1)
+    return _with_quotient("fmod", input, other, np.fmod, np.trunc)
+
+
+def remainder(input, other):
+    "Elementwise remainder of input / other with the sign of other (Python's %)."
+    if not isinstance(input, Tensor):
+        _check_tensor("remainder", "other", other, 2)
+    return _with_quotient("remainder", input, other, _remainder, np.floor)
+
+
+Tensor.atan2 = Tensor.arctan2 = atan2
+Tensor.fmod, Tensor.remainder = fmod, remainder
+Tensor.__mod__ = binary_operator(remainder)
+Tensor.__rmod__ = binary_operator(remainder, reflected=True)
+_numpy_twins({np.arctan2: atan2, np.fmod: fmod, np.remainder: remainder})
+
+
+# %% ../book/07_functions.ipynb #fec72721
+def _check_same_dtype(name, tensors, names):
+    "RuntimeError unless the tensors share the first one's dtype (lerp won't promote)."
+    for tensor, argument in zip(tensors[1:], names[1:]):
+        if tensor.dtype != tensors[0].dtype and (argument == "end" or tensor.ndim):
+            raise RuntimeError(f"{name}: expected dtype {tensors[0].dtype} for "
+                               f"`{argument}` but got dtype {tensor.dtype}")
+
+
+def lerp(input, end, weight):
+    "input + weight * (end - input), elementwise; `weight` a number or a tensor."
+    _check_tensor("lerp", "end", end, 2)
+    if not _is_floating(input.dtype):
+        raise NotImplementedError(f"lerp() is not implemented for {input.dtype} "
+                                  "tensors")
+    scalar = not isinstance(weight, Tensor)
+    given = (input, end) if scalar else (input, end, weight)
+    _check_same_dtype("lerp", given, ("input", "end", "weight"))
+    tensors, (x, e, w) = operands(input, end, weight)
+    # torch's two formulas: exact at w = 0 from input's side, at w = 1 from end's
+    z = np.asarray(np.where(np.abs(w) < 0.5, x + w * (e - x), e - (e - x) * (1 - w)))
+    if scalar:  # a number: a constant of the vjps
+        vjps = (lambda g, *_: g * (1 - weight)), (lambda g, *_: g * weight)
+        return record(z, tensors[:2], vjps, "LerpBackward0")
+    vjps = ((lambda g, z, x, e, w: g * (1 - w)), (lambda g, z, x, e, w: g * w),
+            (lambda g, z, x, e, w: g * (e - x)))
+    return record(z, tensors, vjps, "LerpBackward1")
+
+
+def _pointwise_operands(name, input, tensor1, tensor2, value):
+    "The three tensors promoted, and `value` in the result's kind (int for integers)."
+    _check_tensor(name, "tensor1", tensor1, 2)
+    _check_tensor(name, "tensor2", tensor2, 3)
+    if isinstance(value, Tensor) or not isinstance(value, (int, float, np.number)):
+        raise TypeError(f"{name}(): argument 'value' must be Number, "
+                        f"not {type(value).__name__}")
+    tensors, arrays = operands(input, tensor1, tensor2)
+    # torch converts value to the result's dtype: 0.5 becomes 0 for integers
+    return tensors, arrays, (value if _is_floating(arrays[0].dtype) else int(value))
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    "input + value * tensor1 * tensor2, elementwise, with broadcasting."
+    tensors, (x, a, b), value = _pointwise_operands("addcmul", input, tensor1, tensor2,
+                                                    value)
+    vjps = ((lambda g, *_: g), (lambda g, z, x, a, b: g * value * b),
+            (lambda g, z, x, a, b: g * value * a))
+    return record(np.asarray(x + value * a * b), tensors, vjps, "AddcmulBackward0")
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    "input + value * tensor1 / tensor2, elementwise, with broadcasting."
+    if builtins.all(isinstance(t, Tensor) and not _is_floating(t.dtype)
+                    for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported: "
+                           f"tensor1 and tensor2 are {tensor1.dtype} and "
+                           f"{tensor2.dtype}; use addcmul(input, tensor1, 1 / tensor2)")
+    tensors, (x, a, b), value = _pointwise_operands("addcdiv", input, tensor1, tensor2,
+                                                    value)
+    with np.errstate(all="ignore"):
+        z = np.asarray(x + value * a / b)
+    vjps = ((lambda g, *_: g), (lambda g, z, x, a, b: g * value / b),
+            (lambda g, z, x, a, b: -g * value * a / (b * b)))
+    return record(z, tensors, vjps, "AddcdivBackward0")
+
+
+Tensor.lerp, Tensor.addcmul, Tensor.addcdiv = lerp, addcmul, addcdiv
+
+
 # %% ../book/07_functions.ipynb #a90a0fb1
+def _numpy_spellings(reduction):
+    "`reduction` also taking NumPy's `axis=` for `dim=` and `keepdims=` for `keepdim=`."
+    @functools.wraps(reduction)
+    def reduce(*args, **kwargs):
+        if "axis" in kwargs or "keepdims" in kwargs:
+            kwargs = _torch_spellings(reduction.__name__, kwargs)
+        return reduction(*args, **kwargs)
+    return reduce
+
+
+def _torch_spellings(name, kwargs):
+    "`kwargs` with axis renamed dim and keepdims keepdim; TypeError if both are given."
+    kwargs = dict(kwargs)
+    for numpy_name, torch_name in (("axis", "dim"), ("keepdims", "keepdim")):
+        if numpy_name in kwargs:
+            if torch_name in kwargs:
+                raise TypeError(f"{name}() got both '{torch_name}' and its alias "
+                                f"'{numpy_name}'")
+            kwargs[torch_name] = kwargs.pop(numpy_name)
+    return kwargs
+
+
 def _unreduce(g, input, axes):
     "A reduction's output gradient, reduced axes as size 1, to broadcast on `input`."
     return g.reshape(_kept_shape(input.shape, axes))
 
 
+@_numpy_spellings
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     "The mean of all elements or over `dim` (an int or a tuple), keeping dims if asked."
     result_dtype = input.dtype if dtype is None else np.dtype(dtype)
@@ -158,7 +479,7 @@ def _variance(name, input, dim, unbiased, correction, keepdim):
     if dof == 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be "
                       "strictly less than the reduction factor (input numel divided "
-                      "by output numel).", stacklevel=3)
+                      "by output numel).", stacklevel=4)
     # no degrees of freedom: 0 / 0 = nan and x / 0 = inf, as in torch
     with np.errstate(all="ignore"):
         deviation = _deviation(input._data, axes, count)
@@ -172,6 +493,7 @@ def _deviation(x, axes, count):
     return x - np.sum(x, axis=axes, keepdims=True) / count
 
 
+@_numpy_spellings
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     "Variance over `dim` (default all): summed squared deviations / (N - correction)."
     axes, count, dof, variance = _variance("var", input, dim, unbiased, correction,
@@ -183,6 +505,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return record(variance, (input,), (vjp,), "VarBackward0")
 
 
+@_numpy_spellings
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     "Standard deviation over `dim` (all elements by default): the square root of `var`."
     axes, count, dof, variance = _variance("std", input, dim, unbiased, correction,
@@ -266,6 +589,7 @@ def _extreme_along(name, input, dim, keepdim, arg_pick):
     return values, Tensor._from_array(index.reshape(shape))
 
 
+@_numpy_spellings
 def max(input, dim=None, keepdim=False):
     "The largest element; (values, indices) along `dim`; `maximum` for a tensor `dim`."
     if isinstance(dim, Tensor):  # torch.max(input, other)
@@ -275,6 +599,7 @@ def max(input, dim=None, keepdim=False):
     return return_types.max(*_extreme_along("max", input, dim, keepdim, np.argmax))
 
 
+@_numpy_spellings
 def min(input, dim=None, keepdim=False):
     "The smallest element; (values, indices) along `dim`; `minimum` for a tensor `dim`."
     if isinstance(dim, Tensor):  # torch.min(input, other)
@@ -298,11 +623,13 @@ def _arg_extreme(name, input, dim, keepdim, arg_pick):
     return Tensor._from_array(index.reshape((1,) * input.ndim if keepdim else ()))
 
 
+@_numpy_spellings
 def argmax(input, dim=None, keepdim=False):
     "The index of the largest element, flattened or along `dim` (int64, no gradient)."
     return _arg_extreme("argmax", input, dim, keepdim, np.argmax)
 
 
+@_numpy_spellings
 def argmin(input, dim=None, keepdim=False):
     "The index of the smallest element, flattened or along `dim` (int64, no gradient)."
     return _arg_extreme("argmin", input, dim, keepdim, np.argmin)
@@ -313,6 +640,7 @@ def _max_kept(x, axes):
     return np.max(x, axis=axes, keepdims=True, initial=-np.inf)
 
 
+@_numpy_spellings
 def logsumexp(input, dim, keepdim=False):
     "log(sum(exp(input))) over `dim` (an int or a tuple), computed without overflow."
     x = _as_float(input._data)
@@ -336,6 +664,417 @@ def logsumexp(input, dim, keepdim=False):
 Tensor.mean, Tensor.var, Tensor.std, Tensor.logsumexp = mean, var, std, logsumexp
 Tensor.max, Tensor.min, Tensor.argmax, Tensor.argmin = max, min, argmax, argmin
 
+# %% ../book/07_functions.ipynb #69e52769
+def _prod(input, axes, keepdim, dtype, backward_name):
+    "The product over `axes`; the gradient is the product of the other elements."
+    x = input._data
+    if dtype is not None:
+        x = x.astype(dtype)
+    elif not _is_floating(x.dtype):
+        x = x.astype(np.int64)  # torch multiplies bools and small ints as int64
+    y = np.asarray(np.prod(x, axis=axes, keepdims=keepdim))
+
+    def vjp(g, y, x):
+        return _unreduce(g, x, axes) * _others_product(x, axes)
+    return record(y, (input,), (vjp,), backward_name)
+
+
+def _others_product(x, axes):
+    "Each element's cofactor: the product of the others it is multiplied with."
+    zero = x._data == 0 if isinstance(x, Tensor) else x == 0
+    count = np.sum(zero, axis=axes, keepdims=True)  # zeros per product
+    if isinstance(x, Tensor):  # recorded, with its own vjp: second derivatives
+        return record(_others_product(x._data, axes), (x,),
+                      (_cofactor_vjp(zero, count, axes),), "ProdBackward0")
+    safe = np.where(zero, 1, x)
+    nonzero = np.prod(safe, axis=axes, keepdims=True)
+    # no zero: prod / x; one zero: only the zero's cofactor is not 0; more: all 0
+    return np.where((count == 0) | ((count == 1) & zero), nonzero / safe, 0)
+
+
+def _cofactor_vjp(zero, count, axes):
+    "The vjp of the cofactors c_i = prod_{j != i} x_j, which holds zeros exactly."
+    # d c_i / d x_k = prod_{j != i, k} x_j: nonzero only if every zero is i or k
+    others_sum = (count == 0) | ((count == 1) & zero)
+    zeros_sum, pair = (count == 1) & ~zero, (count == 2) & zero
+
+    def vjp(h, c, x):
+        safe = np.where(zero, 1, x)
+        nonzero = np.prod(safe, axis=axes, keepdims=True)
+        q = h / safe
+        s = np.sum(q, axis=axes, keepdims=True)           # sum_i h_i / x_i
+        hz = np.sum(h * zero, axis=axes, keepdims=True)   # h at the zeros
+        factor = np.where(others_sum, s - q,
+                          np.where(zeros_sum, hz, np.where(pair, hz - q, 0)))
+        return nonzero / safe * factor
+    return vjp
+
+
+@_numpy_spellings
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    "The product of all elements or along `dim` (one int); int64 for integers."
+    if dim is None:
+        return _prod(input, normalize_dims(None, input.ndim), False, dtype,
+                     "ProdBackward0")
+    axes = normalize_dims(_int_dim("prod", dim), input.ndim)
+    return _prod(input, axes, keepdim, dtype, "ProdBackward1")
+
+
+def _prod_twin(a, axis=None, keepdims=False):
+    "`np.prod` for tensors (over a tuple of axes, as the cofactors need)."
+    return _prod(a, normalize_dims(axis, a.ndim), keepdims, None, "ProdBackward1")
+
+
+# %% ../book/07_functions.ipynb #444a33bb
+def _check_extreme_input(name, input, axes, dim):
+    "An error, as torch words it, if there is an extreme of no elements to take."
+    if input.numel():
+        return
+    if dim is None or dim == () or dim == []:
+        if input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with "
+                               "the 'dim' argument.")
+    for axis in axes:
+        if input.shape[axis] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {axis} "
+                             "to have non-zero size.")
+
+
+def _extreme_over(name, input, dim, keepdim, pick):
+    "amax or amin over `dim` (every dim if empty); ties share the gradient evenly."
+    axes = normalize_dims(dim, input.ndim)
+    _check_extreme_input(name, input, axes, dim)
+    x = input._data
+    with np.errstate(invalid="ignore"):  # a NaN is the extreme of its group
+        kept = pick(x, axis=axes, keepdims=True)
+        ties = x == kept
+        # (0 ties, where the extreme is NaN: the share is nan, as in torch)
+        share = ties / np.sum(ties, axis=axes, keepdims=True)
+    if _is_floating(x.dtype):
+        share = share.astype(x.dtype)
+    y = kept if keepdim else kept.reshape(_reduced_shape(input.shape, axes))
+    kept_shape = kept.shape
+
+    def vjp(g, *_):
+        return g.reshape(kept_shape) * share
+    return record(np.asarray(y), (input,), (vjp,), f"{name.capitalize()}Backward0")
+
+
+def _reduced_shape(shape, axes):
+    "`shape` without the reduced `axes` (what keepdim=False gives)."
+    return tuple(size for axis, size in enumerate(shape) if axis not in axes)
+
+
+@_numpy_spellings
+def amax(input, dim=(), keepdim=False):
+    "The largest element over `dim` (all dims if empty); ties share the gradient."
+    return _extreme_over("amax", input, dim, keepdim, np.max)
+
+
+@_numpy_spellings
+def amin(input, dim=(), keepdim=False):
+    "The smallest element over `dim` (all dims if empty); ties share the gradient."
+    return _extreme_over("amin", input, dim, keepdim, np.min)
+
+
+return_types.aminmax = collections.namedtuple("aminmax", ["min", "max"])
+return_types.median = collections.namedtuple("median", ["values", "indices"])
+
+
+@_numpy_spellings
+def aminmax(input, *, dim=None, keepdim=False):
+    "(min, max) over all elements or along `dim`, each with amin's and amax's gradient."
+    if dim is not None:
+        dim = _int_dim("aminmax", dim)
+    axes = normalize_dims(dim, input.ndim)
+    if input.numel() == 0 and builtins.any(input.shape[axis] == 0 for axis in axes):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension "
+                           "as the operation has no identity.")
+    dim = () if dim is None else dim
+    return return_types.aminmax(_extreme_over("amin", input, dim, keepdim, np.min),
+                                _extreme_over("amax", input, dim, keepdim, np.max))
+
+
+def _lower_median(x):
+    "The lower median of all elements ((n - 1) // 2 in sorted order); NaN if any."
+    flat = x.reshape(-1)
+    if _is_floating(x.dtype) and np.isnan(flat).any():
+        return x.dtype.type(np.nan)
+    k = (flat.size - 1) // 2
+    return np.partition(flat, k)[k]
+
+
+def _median_index(x, axis):
+    "Where the lower median of each line along `axis` is: torch's choice among ties."
+    # the k-th of a stable sort; a line with NaN has its first NaN as median
+    k = (x.shape[axis] - 1) // 2
+    index = np.take(np.argsort(x, axis=axis, kind="stable"), k, axis=axis)
+    if _is_floating(x.dtype):
+        nan = np.isnan(x)
+        index = np.where(nan.any(axis=axis), np.argmax(nan, axis=axis), index)
+    return index
+
+
+@_numpy_spellings
+def median(input, dim=None, keepdim=False):
+    "The lower median of all elements; (values, indices) of the medians along `dim`."
+    if input.dtype == np.bool_:
+        raise NotImplementedError("median() is not implemented for bool tensors")
+    if dim is not None:
+        return return_types.median(
+            *_extreme_along("median", input, dim, keepdim, _median_index))
+    if input.numel() == 0:  # no middle element: nan, as in torch
+        shape = input.shape
+        return record(np.asarray(np.nan, dtype=input.dtype), (input,),
+                      (lambda g, *_: np.zeros(shape) * g,), "MedianBackward0")
+    return _extreme("median", input, _lower_median)
+
+
+@_numpy_spellings
+def count_nonzero(input, dim=None):
+    "The number of nonzero elements, in all or over `dim` (an int or a tuple): int64."
+    axes = normalize_dims(dim, input.ndim)
+    return Tensor._from_array(np.asarray(np.sum(input._data != 0, axis=axes),
+                                         dtype=np.int64))
+
+
+def _truth_reduction(input, dim, keepdim, reduce):
+    "any or all: bool (uint8 for uint8 input), over all dims or `dim`; no gradient."
+    # unlike the other reductions, any and all reduce nothing over dim=()
+    nothing = isinstance(dim, (tuple, list)) and not dim
+    axes = () if nothing else normalize_dims(dim, input.ndim)
+    result = np.asarray(reduce(input._data, axis=axes, keepdims=keepdim))
+    return Tensor._from_array(result.astype(np.uint8) if input.dtype == np.uint8
+                              else result)
+
+
+@_numpy_spellings
+def any(input, dim=None, keepdim=False):
+    "True if any element (over `dim`: an int or a tuple) is nonzero."
+    return _truth_reduction(input, dim, keepdim, np.any)
+
+
+@_numpy_spellings
+def all(input, dim=None, keepdim=False):
+    "True if every element (over `dim`: an int or a tuple) is nonzero."
+    return _truth_reduction(input, dim, keepdim, np.all)
+
+
+Tensor.prod, Tensor.amax, Tensor.amin, Tensor.aminmax = prod, amax, amin, aminmax
+Tensor.median, Tensor.count_nonzero = median, count_nonzero
+Tensor.any, Tensor.all = any, all
+_numpy_twins({np.prod: _prod_twin})
+
+
+# %% ../book/07_functions.ipynb #c774f8bb
+def _check_norm_input(input, ord, dtype):
+    "torch's errors for vector_norm: a numeric ord, floating input and dtype."
+    if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.number)):
+        raise TypeError("linalg_vector_norm(): argument 'ord' must be Number, "
+                        f"not {type(ord).__name__}")
+    if not _is_floating(input.dtype):
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex "
+                           f"tensor as input. Got {input.dtype}")
+    if dtype is None:
+        return input.dtype
+    dtype = np.dtype(dtype)
+    if not _is_floating(dtype):
+        raise RuntimeError("linalg.vector_norm: dtype should be floating point or "
+                           f"complex, but got {dtype}")
+    if not np.can_cast(input.dtype, dtype, "safe"):
+        raise RuntimeError("linalg.vector_norm: the dtype of the input "
+                           f"({input.dtype}) should be convertible without "
+                           f"narrowing to the specified dtype ({dtype})")
+    return dtype
+
+
+def _vector_norm_forward(x, ord, axes):
+    "The ord-norm of x over `axes`, kept as size 1: sum(|x|^p)^(1/p) and its limits."
+    a = np.abs(x)
+    if ord == math.inf:
+        return np.max(a, axis=axes, keepdims=True)
+    if ord == -math.inf:
+        return np.min(a, axis=axes, keepdims=True)
+    if ord == 0:  # the number of nonzero elements
+        return np.sum(x != 0, axis=axes, keepdims=True).astype(x.dtype)
+    if ord == 1:
+        return np.sum(a, axis=axes, keepdims=True)
+    if ord == 2:
+        return np.sqrt(np.sum(x * x, axis=axes, keepdims=True))
+    return np.sum(a ** ord, axis=axes, keepdims=True) ** (1 / ord)
+
+
+def _vector_norm_vjp(ord, x, norm, axes):
+    "The vjp of the ord-norm; 0 where the norm is 0 (a subgradient), as in torch."
+    kept, zero_norm = norm.shape, norm == 0  # (where the gradient is 0)
+    if ord in (math.inf, -math.inf):  # the extremes of |x| (or a NaN) share it
+        ties = (np.abs(x) == norm) | np.isnan(x)
+        share = (ties / np.sum(ties, axis=axes, keepdims=True)).astype(x.dtype)
+        return lambda g, y, x: np.sign(x) * g.reshape(kept) * share
+    if ord == 1:
+        return lambda g, y, x: np.sign(x) * g.reshape(kept)
+    if ord == 2:
+        return lambda g, y, x: g.reshape(kept) * x / np.where(zero_norm, 1,
+                                                               y.reshape(kept))
+    if ord < 1:  # |x|^(p - 1) is infinite at x = 0, where torch takes 0
+        zero = x == 0
+
+        def small_ord_vjp(g, y, x):
+            power = np.abs(np.where(zero, 1, x)) ** (ord - 1)
+            return (np.sign(x) * np.where(zero, 0, power) * g.reshape(kept)
+                    * y.reshape(kept) ** (1 - ord))
+        return small_ord_vjp
+
+    def large_ord_vjp(g, y, x):  # |x|^(p-1) sign(x) g / norm^(p-1)
+        scaled = (np.sign(x) * np.abs(x) ** (ord - 1) if ord < 2
+                  else x * np.abs(x) ** (ord - 2))
+        y = np.where(zero_norm, 1, y.reshape(kept))
+        return scaled * g.reshape(kept) / y ** (ord - 1)
+    return large_ord_vjp
+
+
+def _vector_norm(input, ord, dim, keepdim, dtype):
+    "The vector norm of order `ord` over `dim` (all if None): vector_norm's work."
+    dtype = _check_norm_input(input, ord, dtype)
+    axes = normalize_dims(dim, input.ndim)
+    if ord in (math.inf, -math.inf) and builtins.any(input.shape[a] == 0 for a in axes):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an "
+                           "empty tensor because the operation does not have an "
+                           "identity")
+    x = input._data.astype(dtype, copy=False)
+    with np.errstate(all="ignore"):  # 0 to a negative power is inf, as in torch
+        norm = _vector_norm_forward(x, ord, axes)
+    y = np.asarray(norm if keepdim else norm.reshape(_reduced_shape(x.shape, axes)))
+    if ord == 0:  # piecewise constant: torch defines no gradient, not even 0
+        return _without_gradient(y, input, "LinalgVectorNormBackward0")
+    return record(y, (input,), (_vector_norm_vjp(ord, x, norm, axes),),
+                  "LinalgVectorNormBackward0")
+
+
+def _without_gradient(result, input, backward_name):
+    "A result that requires grad if `input` does, but sends no gradient back to it."
+    out = record(result, (input,), (lambda g, *_: None,), backward_name)
+    if out.grad_fn is not None:  # backward stops at this node: input.grad stays None
+        out.grad_fn.inputs, out.grad_fn.vjps = (), ()
+        out.grad_fn.versions = out.grad_fn.versions[:1]
+    return out
+
+
+# %% ../book/07_functions.ipynb #37e32a42
+def _matrix_dims(input, dim):
+    "The two distinct dims a matrix norm reduces, checked as torch checks them."
+    if input.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least "
+                           f"2 dimensions, but it has shape {input.shape}.")
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    if len(dims) != 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           + " ".join(map(str, dims)))
+    rows, cols = (_check_dim(d, input.ndim) for d in dims)
+    if rows == cols:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got {dims}")
+    return rows, cols
+
+
+def _matrix_norm(input, ord, dim, keepdim, dtype):
+    "Frobenius, or the largest (ord 1, inf) or smallest (-1, -inf) absolute line sum."
+    rows, cols = _matrix_dims(input, dim)
+    if ord == "fro":
+        return _vector_norm(input, 2, (rows, cols), keepdim, dtype)
+    if ord in ("nuc", 2, -2):
+        raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular "
+                                  "values, which nn does not compute")
+    if ord not in (1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if ord in (math.inf, -math.inf):  # the inf-norm is the 1-norm of the transpose
+        rows, cols = cols, rows
+    # the 1-norms of the columns (lines along `rows`), then their max or min
+    sums = _vector_norm(input, 1, rows, True, dtype)
+    result = (amax if ord > 0 else amin)(sums, cols, keepdim=True)
+    return result if keepdim else result.reshape(
+        _reduced_shape(input.shape, (rows, cols)))
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    "torch.norm: the vector p-norm over `dim` (all if None), 'fro' for Frobenius."
+    if isinstance(p, str):
+        if p == "fro" and (dim is None or isinstance(dim, (int, np.integer))
+                           or len(dim) <= 2):
+            return _vector_norm(input, 2, dim, keepdim, dtype)
+        dim = tuple(range(input.ndim)) if dim is None else dim
+        return _matrix_norm(input, p, dim, keepdim, dtype)
+    return _vector_norm(input, 2 if p is None else p, dim, keepdim, dtype)
+
+
+Tensor.norm = norm
+
+
+# %% ../book/07_functions.ipynb #5e5eb316
+def _elementwise_test(name, test, integers_give):
+    "isnan, isinf or isfinite: a bool tensor; integers give `integers_give` everywhere."
+    def function(input):
+        x = input._data
+        if _is_floating(x.dtype):
+            return Tensor._from_array(np.asarray(test(x)))
+        return Tensor._from_array(np.full(x.shape, integers_give))
+    function.__name__ = function.__qualname__ = name
+    where = {"isnan": "NaN", "isinf": "inf or -inf", "isfinite": "finite"}[name]
+    function.__doc__ = f"Elementwise {name}: a bool tensor, True where x is {where}."
+    return function
+
+
+isnan = _elementwise_test("isnan", np.isnan, False)
+isinf = _elementwise_test("isinf", np.isinf, False)
+isfinite = _elementwise_test("isfinite", np.isfinite, True)
+
+
+def _closeness_operands(name, input, other, rtol, atol):
+    "The arrays isclose compares: both tensors, one dtype, broadcastable; tolerances."
+    _check_tensor(name, "other", other, 2)
+    if input.dtype != other.dtype:
+        raise RuntimeError(f"{name}(): {input.dtype} did not match {other.dtype}")
+    broadcast_shapes(input.shape, other.shape)
+    for tolerance, value in (("rtol", rtol), ("atol", atol)):
+        if value < 0:
+            raise RuntimeError(f"{tolerance} must be greater than or equal to zero, "
+                               f"but got {value}")
+    return input._data, other._data
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    "Elementwise |input - other| <= atol + rtol |other| (equal infinities are close)."
+    x, y = _closeness_operands("isclose", input, other, rtol, atol)
+    close = x == y
+    if equal_nan and _is_floating(x.dtype):
+        close |= np.isnan(x) & np.isnan(y)
+    if rtol or atol:
+        # computed as torch does: in x's floating dtype, float32 for integers
+        dtype = x.dtype if _is_floating(x.dtype) else np.dtype(np.float32)
+        with np.errstate(all="ignore"):
+            error = np.abs(x.astype(dtype) - y.astype(dtype))
+            allowed = dtype.type(atol) + np.abs(dtype.type(rtol) * y.astype(dtype))
+            close |= np.isfinite(error) & (error <= allowed)
+    return Tensor._from_array(np.asarray(close))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    "True if every element of input is close to other's (isclose), as a Python bool."
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other):
+    "True if both have the same shape and equal elements (NaN is not equal to NaN)."
+    _check_tensor("equal", "other", other, 2)
+    return input.shape == other.shape and builtins.bool(
+        np.all(input._data == other._data))
+
+
+Tensor.isnan, Tensor.isinf, Tensor.isfinite = isnan, isinf, isfinite
+Tensor.isclose, Tensor.allclose, Tensor.equal = isclose, allclose, equal
+_numpy_twins({np.isnan: isnan, np.isinf: isinf, np.isfinite: isfinite})
+
+
 # %% ../book/07_functions.ipynb #59e3cb29
 def _softmax_input(name, input, dim, dtype):
     "The array for softmax and log_softmax (in `dtype` if given), the axis as a tuple."
@@ -347,6 +1086,7 @@ def _softmax_input(name, input, dim, dtype):
     return input._data.astype(compute_dtype, copy=False), axes
 
 
+@_numpy_spellings
 def softmax(input, dim, dtype=None):
     "exp(input) normalized to sum to 1 along `dim`, computed without overflow."
     x, axes = _softmax_input("softmax", input, dim, dtype)
@@ -360,6 +1100,7 @@ def softmax(input, dim, dtype=None):
     return record(s, (input,), (vjp,), "SoftmaxBackward0")
 
 
+@_numpy_spellings
 def log_softmax(input, dim, dtype=None):
     "Log of softmax along `dim`: x - max - log(sum(exp(x - max))), without overflow."
     x, axes = _softmax_input("log_softmax", input, dim, dtype)

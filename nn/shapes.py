@@ -2,7 +2,10 @@
 
 # %% auto #0
 __all__ = ['reshape', 'flatten', 'squeeze', 'unsqueeze', 'permute', 'transpose', 't',
-           'cat', 'stack']
+           'cat', 'stack', 'split', 'chunk', 'unbind', 'narrow', 'select', 'movedim',
+           'moveaxis', 'swapaxes', 'swapdims', 'unflatten', 'flip', 'fliplr', 'flipud',
+           'roll', 'tile', 'repeat_interleave', 'diagonal', 'diag', 'trace', 'outer',
+           'ger', 'broadcast_to', 'meshgrid', 'atleast_1d', 'atleast_2d', 'atleast_3d']
 
 # %% ../book/06_indexing.ipynb #724534a5
 import itertools
@@ -13,7 +16,7 @@ import warnings
 import numpy as np
 
 from .engine import Tensor, _check_dim, _numpy_twins, normalize_dims
-from .engine import record, result_type
+from .engine import _is_floating, record, result_type
 from .factories import _shape
 
 # %% ../book/06_indexing.ipynb #812ca998
@@ -86,8 +89,16 @@ def _getitem(self, index):
 
     def vjp(g, *_):
         return _scatter(g, index, shape, unique=basic)
-    return record(np.asarray(self._data[index]), (self,), (vjp,),
-                  _index_op_name(index, basic))
+    name = _index_op_name(index, basic)
+    if basic:  # a view of x, also when it selects one element
+        return record(self._data[_keep_array(index)], (self,), (vjp,), name,
+                      view_of=self)
+    return record(np.asarray(self._data[index]), (self,), (vjp,), name)
+
+
+def _keep_array(index):
+    "A basic index that gives a (0-d) array view where NumPy would give a number."
+    return index if any(part is Ellipsis for part in index) else index + (Ellipsis,)
 
 
 def _scatter(g, index, shape, unique=False):
@@ -138,10 +149,11 @@ def _infer_shape(shape, numel):
     return shape
 
 
-def _reshape_node(input, result, op_name):
-    "Record `result`, input reshaped: the gradient is read back into input's shape."
+def _reshape_node(input, result, op_name, view=True):
+    "Record `result`, input reshaped (a view unless view=False); g is reshaped back."
     shape = input.shape
-    return record(result, (input,), (lambda g, *_: g.reshape(shape),), op_name)
+    return record(result, (input,), (lambda g, *_: g.reshape(shape),), op_name,
+                  view_of=input if view else None)
 
 # %% ../book/06_indexing.ipynb #48c37019
 _NOT_A_VIEW = ("view size is not compatible with input tensor's size and stride "
@@ -164,7 +176,8 @@ def reshape(input, shape):
     if view is not None:
         return _reshape_node(input, view, "ViewBackward0")
     # a copy, as in torch
-    return _reshape_node(input, input._data.reshape(shape), "UnsafeViewBackward0")
+    return _reshape_node(input, input._data.reshape(shape), "UnsafeViewBackward0",
+                         view=False)
 
 
 def _view(self, *shape):
@@ -212,18 +225,17 @@ def squeeze(input, dim=None):
         axes = ()
     else:
         axes = normalize_dims(dim, input.ndim)
-    shape = tuple(size for axis, size in enumerate(input.shape)
-                  if not (axis in axes and size == 1))
+    squeezed = tuple(axis for axis in axes if input.shape[axis] == 1)
     # torch's three squeeze nodes
     variant = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
-    return _reshape_node(input, input._data.reshape(shape), f"SqueezeBackward{variant}")
+    return _reshape_node(input, np.squeeze(input._data, squeezed),
+                         f"SqueezeBackward{variant}")
 
 
 def unsqueeze(input, dim):
     "`input` with a new size-1 dimension at position `dim` (in [-ndim-1, ndim])."
     dim = _check_dim(dim, input.ndim + 1)
-    shape = input.shape[:dim] + (1,) + input.shape[dim:]
-    return _reshape_node(input, input._data.reshape(shape), "UnsqueezeBackward0")
+    return _reshape_node(input, np.expand_dims(input._data, dim), "UnsqueezeBackward0")
 
 
 Tensor.flatten, Tensor.squeeze, Tensor.unsqueeze = flatten, squeeze, unsqueeze
@@ -240,7 +252,7 @@ def _permute(input, dims, op_name):
     "`input` with result dimension k taken from dims[k]; the gradient is permuted back."
     inverse = tuple(np.argsort(dims).tolist())
     return record(input._data.transpose(dims), (input,),
-                  (lambda g, *_: np.transpose(g, inverse),), op_name)
+                  (lambda g, *_: np.transpose(g, inverse),), op_name, view_of=input)
 
 
 def permute(input, dims):
@@ -323,7 +335,7 @@ def _expand(self, *sizes):
     shape = _expanded_shape(self.shape, _shape(sizes))
     # the gradient passes unchanged; the engine sums it over the repeated axes
     return record(np.broadcast_to(self._data, shape), (self,), (lambda g, *_: g,),
-                  "ExpandBackward0")
+                  "ExpandBackward0", view_of=self)
 
 
 Tensor.expand = _expand
@@ -411,3 +423,576 @@ def stack(tensors, dim=0):
     vjps = tuple(_part_along(dim, k) for k in range(len(tensors)))
     result = np.stack([x._data for x in tensors], axis=dim, dtype=result_type(*tensors))
     return record(result, tuple(tensors), vjps, "StackBackward0")
+
+# %% ../book/06_indexing.ipynb #0f04f9ea
+def _as_int(value):
+    "An int given as a Python or NumPy int or as a 0-d integer tensor (as torch takes)."
+    return int(value._data) if isinstance(value, Tensor) else operator.index(value)
+
+
+def _slice_along(input, dim, part, op_name):
+    "`input` at `part` (an int or a slice) of `dim`, a view; g is written back there."
+    index = (slice(None),) * dim + (part, Ellipsis)  # `...`: an array, also if 0-d
+    shape = input.shape
+    return record(input._data[index], (input,),
+                  (lambda g, *_: _scatter(g, index, shape, unique=True),), op_name,
+                  view_of=input)
+
+
+def _pieces(input, dim, sizes, op_name):
+    "Consecutive views of `input` along `dim`, of these sizes."
+    starts = itertools.accumulate(sizes, initial=0)
+    return tuple(_slice_along(input, dim, slice(start, start + size), op_name)
+                 for start, size in zip(starts, sizes))
+
+
+def _equal_sizes(split_size, length):
+    "Pieces of `split_size` that cover `length` (the last one shorter if need be)."
+    if split_size == 0:
+        if length:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, "
+                               f"but got dimension size of {length}")
+        return [0]
+    count = max(-(-length // split_size), 1)
+    return [split_size] * (count - 1) + [length - split_size * (count - 1)]
+
+
+def _listed_sizes(sizes, length, dim):
+    "`sizes` as ints, checked: none negative, and adding up to `length`."
+    sizes = [_as_int(size) for size in sizes]
+    if any(size < 0 for size in sizes):
+        raise RuntimeError(f"split_with_sizes expects split_sizes have only "
+                           f"non-negative entries, but got split_sizes={sizes}")
+    if sum(sizes) != length:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                           f"{length} (input tensor's size at dimension {dim}), "
+                           f"but got split_sizes={sizes}")
+    return sizes
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    "Views of `tensor` along `dim`: pieces of one size (an int) or of the sizes listed."
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    listed = isinstance(split_size_or_sections, (list, tuple))
+    if not listed and _as_int(split_size_or_sections) < 0:  # checked before the dim
+        raise RuntimeError(f"split expects split_size be non-negative, "
+                           f"but got split_size={split_size_or_sections}")
+    dim = _check_dim(dim, tensor.ndim)
+    length = tensor.shape[dim]
+    if listed:
+        sizes = _listed_sizes(split_size_or_sections, length, dim)
+        return _pieces(tensor, dim, sizes, "SplitWithSizesBackward0")
+    sizes = _equal_sizes(_as_int(split_size_or_sections), length)
+    return _pieces(tensor, dim, sizes, "SplitBackward0")
+
+
+def chunk(input, chunks, dim=0):
+    "At most `chunks` views of `input` along `dim`, of ceil(size / chunks) each."
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, "
+                           f"got: {chunks}")
+    dim = _check_dim(dim, input.ndim)
+    length = input.shape[dim]
+    size = -(-length // chunks)
+    # an empty dimension still gives `chunks` (empty) pieces
+    sizes = [0] * chunks if size == 0 else _equal_sizes(size, length)
+    return _pieces(input, dim, sizes, "SplitBackward0")
+
+
+def unbind(input, dim=0):
+    "Every position of `input` along `dim`, as views without that dimension."
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    dim = _check_dim(dim, input.ndim)
+    return tuple(_slice_along(input, dim, i, "UnbindBackward0")
+                 for i in range(input.shape[dim]))
+
+
+def narrow(input, dim, start, length):
+    "The view of `input` at positions start..start+length-1 along `dim`."
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    dim, start = _check_dim(dim, input.ndim), _as_int(start)
+    size = input.shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of "
+                         f"[{-size}, {size}], but got {start})")
+    start = start + size if start < 0 else start
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds "
+                           f"dimension size ({size}).")
+    return _slice_along(input, dim, slice(start, start + length), "SliceBackward0")
+
+
+def select(input, dim, index):
+    "The view of `input` at position `index` of `dim`, that dimension removed."
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    dim, index = _check_dim(dim, input.ndim), _as_int(index)
+    size = input.shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {dim}")
+    return _slice_along(input, dim, index % size, "SelectBackward0")
+
+
+Tensor.split = lambda self, split_size, dim=0: split(self, split_size, dim)
+Tensor.chunk, Tensor.unbind = chunk, unbind
+Tensor.narrow, Tensor.select = narrow, select
+
+
+# %% ../book/06_indexing.ipynb #f53912e3
+def _moved_order(source, destination, ndim):
+    "The permutation putting dims `source` at positions `destination`, others in order."
+    placed = dict(zip(destination, source))
+    rest = iter(d for d in range(ndim) if d not in placed.values())
+    return tuple(placed[k] if k in placed else next(rest) for k in range(ndim))
+
+
+def movedim(input, source, destination):
+    "`input` with dims `source` moved to `destination` (ints or sequences), a view."
+    many = isinstance(source, (tuple, list)), isinstance(destination, (tuple, list))
+    if many[0] != many[1]:
+        raise TypeError(f"movedim(): source and destination must both be ints or "
+                        f"both sequences, not {type(source).__name__} and "
+                        f"{type(destination).__name__}")
+    given = (list(source), list(destination)) if many[0] else ([source], [destination])
+    if len(given[0]) != len(given[1]):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source "
+                           f"({given[0]} dims) should contain the same number of dims "
+                           f"as destination ({given[1]} dims)")
+    dims = [[_check_dim(d, input.ndim) for d in side] for side in given]
+    for name, wrapped, side in zip(("source", "destination"), dims, given):
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({side})")
+    return _permute(input, _moved_order(*dims, input.ndim), "PermuteBackward0")
+
+
+def moveaxis(input, source, destination):
+    "Alias of movedim (NumPy's name)."
+    return movedim(input, source, destination)
+
+
+def swapaxes(input, axis0, axis1):
+    "Alias of transpose (NumPy's name)."
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input, dim0, dim1):
+    "Alias of transpose."
+    return transpose(input, dim0, dim1)
+
+
+def unflatten(input, dim, sizes):
+    "`input` with dimension `dim` split into dims of `sizes` (one may be -1), a view."
+    dim, sizes = _check_dim(dim, input.ndim), tuple(sizes)
+    if input.ndim == 0:
+        raise RuntimeError("unflatten: Dimension specified as 0 but tensor has no "
+                           "dimensions")
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    length, shape = input.shape[dim], input.shape
+    if all(size >= 0 for size in sizes) and math.prod(sizes) != length:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up "
+                           f"to the size of dim {dim} ({length}) in the input tensor")
+    # splitting one dimension never needs a copy: this reshape is a view
+    return reshape(input, shape[:dim] + _infer_shape(sizes, length) + shape[dim + 1:])
+
+
+Tensor.movedim, Tensor.moveaxis = movedim, moveaxis
+Tensor.swapaxes, Tensor.swapdims, Tensor.unflatten = swapaxes, swapdims, unflatten
+
+
+# %% ../book/06_indexing.ipynb #dc1ff618
+def flip(input, dims):
+    "A copy of `input` with the order of the elements reversed along each of `dims`."
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip(): argument 'dims' (position 2) must be tuple of ints, "
+                        f"not {type(dims).__name__}")
+    axes = tuple(_check_dim(d, input.ndim) for d in dims)
+    for i, axis in enumerate(axes):
+        if axis in axes[:i]:
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    axes = axes if input.ndim else ()  # a 0-d tensor takes dim 0 and has no axis
+    # a flip is its own inverse
+    return record(np.flip(input._data, axes).copy(), (input,),
+                  (lambda g, *_: np.flip(g, axes),), "FlipBackward0")
+
+
+def _flip_method(self, *dims):
+    "`x.flip(*dims)`: dims as ints or one sequence."
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
+    return flip(self, _shape(dims))
+
+
+def fliplr(input):
+    "`input` flipped left to right: along dim 1 (at least 2 dims)."
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input):
+    "`input` flipped upside down: along dim 0 (at least 1 dim)."
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+def _aligned_shifts(shifts, dims):
+    "`shifts` and `dims` as tuples (dims None: roll flat), one shift per dim, checked."
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = dims if dims is None or isinstance(dims, (tuple, list)) else (dims,)
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    if len(shifts) != (1 if dims is None else len(dims)):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{0 if dims is None else len(dims)}")
+    return shifts, dims
+
+
+def roll(input, shifts, dims=None):
+    "A copy of `input` rolled by `shifts` along `dims` (none: the flattened tensor)."
+    shifts, axes = _aligned_shifts(shifts, dims)
+    if input.numel() == 0:  # as torch: a copy, before the dims are looked at
+        return record(input._data.copy(), (input,), (lambda g, *_: g,), "RollBackward0")
+    if axes is None:
+        shifts = shifts[0]
+    elif input.ndim == 0:
+        raise IndexError(f"Dimension specified as {axes[0]} but tensor has no "
+                         f"dimensions")
+    else:
+        axes = tuple(_check_dim(d, input.ndim) for d in axes)
+    # rolling back by the same shifts undoes it
+    back = -shifts if axes is None else tuple(-s for s in shifts)
+    return record(np.roll(input._data, shifts, axes), (input,),
+                  (lambda g, *_: np.roll(g, back, axes),), "RollBackward0")
+
+
+def _flip_twin(m, axis=None):
+    "`np.flip` for tensors: all dims by default."
+    axes = range(m.ndim) if axis is None else axis
+    return flip(m, tuple(axes) if isinstance(axes, (tuple, list, range)) else (axes,))
+
+
+Tensor.flip, Tensor.fliplr, Tensor.flipud = _flip_method, fliplr, flipud
+Tensor.roll = roll
+_numpy_twins({np.flip: _flip_twin, np.fliplr: fliplr, np.flipud: flipud,
+              np.roll: lambda a, shift, axis=None: roll(a, shift, axis)})
+
+
+# %% ../book/06_indexing.ipynb #f27ad4f9
+def _check_sizes(sizes):
+    "RuntimeError, as torch raises it, if a size of a new tensor is negative."
+    for size in sizes:
+        if size < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension "
+                               f"{size}: {list(sizes)}")
+
+
+def _repeat(self, *sizes):
+    "`x.repeat(*sizes)`: x tiled sizes[k] times along dim k (extra sizes: new dims)."
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    sizes = tuple(map(_as_int, _shape(sizes)))
+    if len(sizes) < self.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller "
+                           "than number of dimensions of tensor")
+    padded = (1,) * (len(sizes) - self.ndim) + self.shape
+    _check_sizes([count * size for count, size in zip(sizes, padded)])
+    # output position k * n + j along a dim of size n reads input position j
+    copies_first = tuple(itertools.chain.from_iterable(zip(sizes, padded)))
+    copy_axes, shape = tuple(range(0, len(copies_first), 2)), self.shape
+
+    def vjp(g, *_):
+        return g.reshape(copies_first).sum(axis=copy_axes).reshape(shape)
+    return record(np.tile(self._data, sizes), (self,), (vjp,), "RepeatBackward0")
+
+
+def tile(input, dims):
+    "`input` repeated dims[k] times along dim k; missing leading dims count as 1."
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"tile(): argument 'dims' (position 2) must be tuple of ints, "
+                        f"not {type(dims).__name__}")
+    return _repeat(input, (1,) * (input.ndim - len(dims)) + tuple(dims))
+
+
+def _check_repeats(repeats):
+    "RuntimeError if an int number of repeats is negative."
+    if repeats < 0:
+        raise RuntimeError("Repeats must be non-negative")
+
+
+def _repeat_copies(input, repeats, dim):
+    "Every position along `dim` repeated `repeats` times in place."
+    _check_repeats(repeats)
+    shape = input.shape
+    # output position j * r + k reads input position j: sum over k
+    grouped = shape[:dim] + (shape[dim], repeats) + shape[dim + 1:]
+    return record(np.repeat(input._data, repeats, axis=dim), (input,),
+                  (lambda g, *_: g.reshape(grouped).sum(axis=dim + 1),),
+                  "ViewBackward0")
+
+
+def _counts(repeats, length, dim):
+    "The repeat counts in a tensor, one per position along `dim` (one for all)."
+    counts = repeats._data
+    if counts.dtype.kind not in "iu":
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                  f"'{counts.dtype}'")
+    if counts.ndim > 1:
+        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+    if counts.size == 1:
+        counts = np.full(length, counts.item())
+    if counts.size != length:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but "
+                           f"got repeats.size(0) = {counts.size} and "
+                           f"input.size({dim}) = {length}")
+    if np.any(counts < 0):
+        raise RuntimeError("repeats can not be negative")
+    return counts
+
+
+def _repeat_each(input, counts, dim):
+    "Position j along `dim` repeated counts[j] times: an index, scattered back."
+    index = (slice(None),) * dim + (np.repeat(np.arange(len(counts)), counts),)
+    shape = input.shape
+    return record(input._data[index], (input,),
+                  (lambda g, *_: _scatter(g, index, shape),), "IndexSelectBackward0")
+
+
+def _repeated_positions(repeats):
+    "`repeat_interleave(repeats)`: position j repeated repeats[j] times."
+    if repeats._data.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    counts = _counts(repeats, repeats.numel(), 0)
+    return Tensor._from_array(np.repeat(np.arange(len(counts)), counts))
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    "Each element (slice along `dim`) repeated `repeats` times in place; no dim: flat."
+    if repeats is None:  # the one-argument form: `input` holds the counts
+        return _repeated_positions(input)
+    if not isinstance(repeats, (Tensor, int, np.integer)):
+        raise TypeError(f"repeat_interleave(): repeats must be an int or a Tensor, "
+                        f"not {type(repeats).__name__}")
+    if dim is None:
+        return repeat_interleave(reshape(input, (-1,)), repeats, 0)
+    dim = _check_dim(dim, input.ndim)
+    if input.ndim == 0:  # torch then unsqueezes at dim + 1, which a 0-d tensor lacks
+        if not isinstance(repeats, Tensor):
+            _check_repeats(repeats)
+        raise IndexError("Dimension out of range (expected to be in range of "
+                         "[-1, 0], but got 1)")
+    if isinstance(repeats, Tensor):
+        return _repeat_each(input, _counts(repeats, input.shape[dim], dim), dim)
+    return _repeat_copies(input, operator.index(repeats), dim)
+
+
+def _repeat_twin(a, repeats, axis=None):
+    "`np.repeat` for tensors: repeat_interleave, counts as a tensor if not an int."
+    if not isinstance(repeats, (Tensor, int, np.integer)):
+        repeats = Tensor._from_array(np.asarray(repeats))
+    return repeat_interleave(a, repeats, axis)
+
+
+def _tile_twin(A, reps):
+    "`np.tile` for tensors."
+    return tile(A, tuple(reps) if isinstance(reps, (tuple, list)) else (reps,))
+
+
+Tensor.repeat = _repeat
+Tensor.tile = lambda self, *dims: tile(self, _shape(dims))
+Tensor.repeat_interleave = repeat_interleave
+_numpy_twins({np.tile: _tile_twin, np.repeat: _repeat_twin})
+
+
+# %% ../book/06_indexing.ipynb #31e78447
+def _diagonal_view(array, offset, dim1, dim2):
+    "A writable view of the diagonal over dim1, dim2, moved last: one stride s1 + s2."
+    matrices = np.moveaxis(array, (dim1, dim2), (-2, -1))
+    # the diagonal starts at (0, offset) above the main one, at (-offset, 0) below
+    matrices = matrices[..., max(-offset, 0):, max(offset, 0):]
+    length = min(matrices.shape[-2:])
+    *batch, row, column = matrices.strides
+    return np.lib.stride_tricks.as_strided(
+        matrices, matrices.shape[:-2] + (length,), (*batch, row + column))
+
+
+def _diagonal_scatter(g, shape, offset, dim1, dim2):
+    "Zeros of `shape`, `g` on the diagonal: diagonal's adjoint, recorded on tensors."
+    if isinstance(g, Tensor):  # its own vjp takes the diagonal again
+        return record(_diagonal_scatter(g._data, shape, offset, dim1, dim2), (g,),
+                      (lambda h, *_: np.diagonal(h, offset, dim1, dim2),),
+                      "DiagonalBackwardBackward0")
+    grad = np.zeros(shape, dtype=g.dtype)
+    _diagonal_view(grad, offset, dim1, dim2)[...] = g
+    return grad
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    "A view of diagonal `offset` of the matrices over dim1, dim2, as the last dim."
+    a, b = _check_dim(dim1, input.ndim), _check_dim(dim2, input.ndim)
+    if a == b:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    shape = input.shape
+    return record(_diagonal_view(input._data, offset, a, b), (input,),
+                  (lambda g, *_: _diagonal_scatter(g, shape, offset, a, b),),
+                  "DiagonalBackward0", view_of=input)
+
+
+def diag(input, diagonal=0):
+    "A vector as a square matrix with it on diagonal k; a matrix's diagonal k (a copy)."
+    k = diagonal
+    if input.ndim == 1:
+        size = input.shape[0] + abs(k)
+        matrix = np.zeros((size, size), dtype=input.dtype)
+        _diagonal_view(matrix, k, 0, 1)[...] = input._data
+        return record(matrix, (input,), (lambda g, *_: np.diagonal(g, k),),
+                      "DiagEmbedBackward0")
+    if input.ndim == 2:
+        shape = input.shape
+        return record(_diagonal_view(input._data, k, 0, 1).copy(), (input,),
+                      (lambda g, *_: _diagonal_scatter(g, shape, k, 0, 1),),
+                      "DiagonalBackward0_copy")
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+def trace(input):
+    "The sum of the main diagonal of a matrix."
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim "
+                           f"{input.ndim}")
+    if input.dtype == np.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
+    total = np.trace(input._data)
+    if not _is_floating(total.dtype):
+        total = total.astype(np.int64)  # torch sums integers as int64
+    (rows, columns), dtype = input.shape, input.dtype
+    # d trace / dX is the identity matrix (rectangular if X is)
+    return record(np.asarray(total), (input,),
+                  (lambda g, *_: g * np.eye(rows, columns, dtype=dtype),),
+                  "TraceBackward0")
+
+
+def _trace_twin(a, offset=0, axis1=0, axis2=1):
+    "`np.trace` for tensors: the sum of a diagonal (trace's own node by default)."
+    if (offset, axis1, axis2) == (0, 0, 1) and a.ndim == 2:
+        return trace(a)
+    return diagonal(a, offset, axis1, axis2).sum(-1)
+
+
+Tensor.diagonal, Tensor.diag, Tensor.trace = diagonal, diag, trace
+_numpy_twins({np.diagonal: diagonal, np.diag: diag, np.trace: _trace_twin,
+              np.moveaxis: movedim})
+
+
+# %% ../book/06_indexing.ipynb #42d29a55
+def outer(input, vec2):
+    "The outer product of two vectors: out[i, j] = input[i] * vec2[j]."
+    for name, vector in (("self", input), ("vec2", vec2)):
+        if vector.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got "
+                               f"{vector.ndim}-D")
+    return reshape(input, (-1, 1)) * vec2  # as torch: broadcasting makes the table
+
+
+def ger(input, vec2):
+    "Alias of outer."
+    return outer(input, vec2)
+
+
+def broadcast_to(input, size):
+    "`input` expanded to `size` by broadcasting's rules, a view."
+    return input.expand(size)
+
+
+_MESHGRID_NO_INDEXING = ("torch.meshgrid: in an upcoming release, it will be required "
+                         "to pass the indexing argument.")
+_warned = set()  # messages that warn once per process, as torch's do
+
+
+def _warn_once(message):
+    "A UserWarning, the first time only."
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def _check_grid_inputs(tensors):
+    "RuntimeError unless the tensors are 0-d or 1-d and of one dtype."
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for x in tensors:
+        if x.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the "
+                               f"tensor list but got a tensor of shape "
+                               f"{list(x.shape)}")
+    if len({x.dtype for x in tensors}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+
+
+def meshgrid(*tensors, indexing=None):
+    "Coordinate grids: output k has tensor k along dim k ('ij'; 'xy' swaps dims 0, 1)."
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    _check_tensor_list(tensors, "meshgrid")
+    if indexing is None:
+        _warn_once(_MESHGRID_NO_INDEXING)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", '
+                           f"but received: {indexing}")
+    _check_grid_inputs(tensors)
+    where = list(range(len(tensors)))  # the dim each tensor runs along
+    if indexing == "xy" and len(tensors) > 1:
+        where[0], where[1] = 1, 0
+    size = [0] * len(tensors)
+    for x, dim in zip(tensors, where):
+        size[dim] = x.numel()
+    return tuple(reshape(x, tuple(-1 if d == dim else 1 for d in range(len(size))))
+                 .expand(size) for x, dim in zip(tensors, where))
+
+
+def _at_least(tensors, shape_of):
+    "Each tensor reshaped to shape_of(tensor) if that differs; one tensor or a tuple."
+    many = len(tensors) != 1 or isinstance(tensors[0], (list, tuple))
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    results = tuple(x if shape_of(x) == x.shape else _at_least_view(x, shape_of(x))
+                    for x in tensors)
+    return results if many else results[0]
+
+
+def _at_least_view(x, shape):
+    "`x` in `shape`: torch's node is a view for 0-d tensors, else an unsqueeze."
+    if x.ndim == 0:
+        return reshape(x, shape)
+    return _reshape_node(x, x._data.reshape(shape), "UnsqueezeBackward0")
+
+
+def atleast_1d(*tensors):
+    "Each tensor with at least 1 dim: a 0-d tensor becomes (1,)."
+    return _at_least(tensors, lambda x: x.shape or (1,))
+
+
+def atleast_2d(*tensors):
+    "Each tensor with at least 2 dims: (n,) becomes (1, n), 0-d (1, 1)."
+    return _at_least(tensors, lambda x: (1,) * max(2 - x.ndim, 0) + x.shape)
+
+
+def atleast_3d(*tensors):
+    "Each tensor with at least 3 dims: (n,) becomes (1, n, 1), (m, n) (m, n, 1)."
+    shapes = {0: lambda s: (1, 1, 1), 1: lambda s: (1, *s, 1), 2: lambda s: (*s, 1)}
+    return _at_least(tensors, lambda x: shapes.get(x.ndim, tuple)(x.shape))
+
+
+Tensor.outer, Tensor.ger = outer, ger
+Tensor.broadcast_to = lambda self, *size: broadcast_to(self, _shape(size))
+

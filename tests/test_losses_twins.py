@@ -221,10 +221,10 @@ def test_cross_entropy_with_probabilities_promotes_dtypes_like_torch():
 
 def test_cross_entropy_with_indices_is_probabilities_minus_onehot():
     x = nn.tensor(LOGITS, requires_grad=True)
-    nn.cross_entropy(x, nn.tensor(TARGETS_1)).backward()
+    nn.functional.cross_entropy(x, nn.tensor(TARGETS_1)).backward()
     p = np.exp(LOGITS) / np.exp(LOGITS).sum(1, keepdims=True)
     np.testing.assert_allclose(x.grad.numpy(), (p - np.eye(4)[TARGETS_1]) / 5, rtol=1e-12, atol=1e-15)
-    assert x.grad.grad_fn is None and nn.cross_entropy(x, nn.tensor(TARGETS_1)).grad_fn.inputs == (x,)
+    assert x.grad.grad_fn is None and nn.functional.cross_entropy(x, nn.tensor(TARGETS_1)).grad_fn.inputs == (x,)
 
 
 # --- binary_cross_entropy_with_logits ---------------------------------------------------------------
@@ -311,14 +311,14 @@ def test_gradcheck_of_every_loss(reduction):
     targets, spatial_targets = nn.tensor(TARGETS), nn.tensor(SPATIAL_TARGETS)
     spatial = nn.tensor(SPATIAL, requires_grad=True)
     checks = [
-        (lambda x, y: nn.mse_loss(x, y, reduction=reduction), (x, y)),
-        (lambda x, y, w: nn.mse_loss(x, y, reduction=reduction, weight=w), (x, y, w)),
-        (lambda x: nn.nll_loss(x, targets, weight=weight, reduction=reduction), (x,)),
-        (lambda x: nn.nll_loss(x, spatial_targets, reduction=reduction), (spatial,)),
-        (lambda x: nn.cross_entropy(x, targets, weight=weight, reduction=reduction, label_smoothing=0.2), (x,)),
-        (lambda x: nn.cross_entropy(x, spatial_targets, reduction=reduction), (spatial,)),
-        (lambda x: nn.cross_entropy(x[0], targets[0], reduction=reduction), (x,)),
-        (lambda x, y, w: nn.cross_entropy(x, y, weight=w, reduction=reduction, label_smoothing=0.1),
+        (lambda x, y: nn.functional.mse_loss(x, y, reduction=reduction), (x, y)),
+        (lambda x, y, w: nn.functional.mse_loss(x, y, reduction=reduction, weight=w), (x, y, w)),
+        (lambda x: nn.functional.nll_loss(x, targets, weight=weight, reduction=reduction), (x,)),
+        (lambda x: nn.functional.nll_loss(x, spatial_targets, reduction=reduction), (spatial,)),
+        (lambda x: nn.functional.cross_entropy(x, targets, weight=weight, reduction=reduction, label_smoothing=0.2), (x,)),
+        (lambda x: nn.functional.cross_entropy(x, spatial_targets, reduction=reduction), (spatial,)),
+        (lambda x: nn.functional.cross_entropy(x[0], targets[0], reduction=reduction), (x,)),
+        (lambda x, y, w: nn.functional.cross_entropy(x, y, weight=w, reduction=reduction, label_smoothing=0.1),
          (x, y, nn.tensor(CLASS_WEIGHTS, requires_grad=True))),
         (lambda x, y: nn.binary_cross_entropy_with_logits(x, y, reduction=reduction), (x, y)),
         (lambda x, y: nn.binary_cross_entropy_with_logits(x, y, weight=weight, pos_weight=weight * 2,

@@ -73,6 +73,7 @@ def _as_gradient(gradient):
 # %% ../../book/08_autograd.ipynb #85aab92f
 from . import functional
 from .functional import gradgradcheck
+from .function import Function, FunctionCtx, once_differentiable
 from ..finite_differences import GradcheckError, gradcheck
 
 
