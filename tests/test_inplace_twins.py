@@ -297,6 +297,10 @@ def test_setitem_refused_changes_nothing(code):
     ("[0, 2], [1, 3]", "w[2:]"), ("None, 1", "w * 3"), (":, lib.tensor([True, False, True, False])",
                                                       "w[:2]"),
     ("lib.tensor([1, 2]), 0", "w[0] + w[1]"), ("1:, ::2", "w[:2].cos()"),
+    # constants written over values that had gradients: those elements get none
+    # (not zeros: the loss's gradient at a zero is zero, whichever graph it flows through)
+    ("1", "1.5"), ("0, 1:3", "lib.tensor([1.0, 2.0], dtype=lib.float64)"), ("x0 > 0.5", "0.75"),
+    ("[2, 0]", "-1.0"), ("..., 0", "lib.full((3,), 2.0, dtype=lib.float64)"), ("0, [3, 1]", "5.0"),
 ])
 def test_setitem_on_a_non_leaf_is_differentiated(index, value):
     def gradients(lib):
@@ -404,6 +408,22 @@ def test_reading_a_view_after_writing_through_it(view):
         out = out + (v.exp() * 3).sum() + (y.sin() * lib.tensor(C)).sum()
         out.backward()
         return y, v, x0.grad, w.grad
+    both(gradients)
+
+
+@pytest.mark.parametrize("change", ["y.mul_(w)", "y[:, 1].mul_(w[:2])", "y.T[0].add_(w[:2])",
+                                    "y[1] = w", "y += w", "y[0, [0, 2]] = w[:2]", "y.exp_()"])
+@pytest.mark.parametrize("view", ["y[0]", "y[:, 1:]", "y.T", "y.view(-1)", "y[0][1:]"])
+def test_a_view_read_after_its_base_changed_sees_the_change(view, change):
+    "The view was taken before the change: its values and its gradient follow the change."
+    def gradients(lib):
+        x = lib.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+        w = lib.tensor([2.0, 3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        y = x * 1
+        v = eval(view, scope(lib, y=y))
+        run(change, lib, y=y, w=w)
+        (v * lib.arange(1.0, 1.0 + v.numel(), dtype=lib.float64).reshape(v.shape)).sum().backward()
+        return v, x.grad, w.grad, v._version
     both(gradients)
 
 
