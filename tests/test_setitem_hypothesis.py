@@ -165,8 +165,9 @@ def test_setitem_into_integer_tensors_matches_torch(assignment):
 
 
 @deterministic
-@given(assignments(dtype=np.float64), st.integers(0, 2**32 - 1))
-def test_setitem_gradients_match_torch(assignment, seed):
+@given(assignments(dtype=np.float64), st.booleans(), st.integers(0, 2**32 - 1))
+def test_setitem_gradients_match_torch(assignment, constant, seed):
+    "The value requires grad, or is a constant (then the overwritten elements get no gradient)."
     shape, parts, value = assignment
     rng = np.random.default_rng(seed)
     source, weights = rng.standard_normal(shape), rng.standard_normal(shape)
@@ -176,11 +177,12 @@ def test_setitem_gradients_match_torch(assignment, seed):
         w = lib.tensor(value[1] if value[0] == "tensor" else np.float64(value[1]),
                        dtype=lib.float64, requires_grad=True)
         y = x0 * 1
-        outcome = attempt(lambda: y.__setitem__(build_index(lib, parts), w * 2))
+        assigned = build_value(lib, value) if constant else w * 2
+        outcome = attempt(lambda: y.__setitem__(build_index(lib, parts), assigned))
         if isinstance(outcome, Raised):
             return outcome
         (y * y * lib.tensor(weights)).sum().backward()
-        return y, x0.grad, w.grad
+        return y, x0.grad, None if constant else w.grad
 
     expected, actual = attempt(lambda: gradients(torch)), attempt(lambda: gradients(nn))
     compare(expected, actual)
