@@ -112,8 +112,10 @@ maximum.__doc__ = "Elementwise maximum of two tensors; ties split the gradient e
 minimum.__doc__ = "Elementwise minimum of two tensors; ties split the gradient evenly."
 
 
-def where(condition, input, other):
+def where(condition, input=None, other=None):
     "Elementwise `input` where `condition` holds, else `other`; all three broadcast."
+    if input is None and other is None:  # torch.where(condition): where it holds
+        return condition.nonzero(as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, "

@@ -141,6 +141,14 @@ def numel(input):
     return input.numel()
 
 
+def _stride(self, dim=None):
+    "The step, in elements, between neighbours along each dimension (or along `dim`)."
+    steps = tuple(step // self._data.itemsize for step in self._data.strides)
+    return steps if dim is None else steps[dim]
+
+
+Tensor.stride = _stride
+Tensor.data_ptr = lambda self: self._data.__array_interface__["data"][0]
 Tensor.nbytes = property(lambda self: self._data.nbytes,
                          doc="The number of bytes the elements take.")
 Tensor.itemsize = property(lambda self: self._data.itemsize,

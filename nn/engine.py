@@ -85,6 +85,7 @@ class Tensor:
     _versions = (0,)        # the version counter, shared with views (chapter 10)
     _hooks = None           # functions called with the gradient (register_hook)
     _base = None            # for a view: the tensor whose storage it shares
+    _base_node = None       # for a view: its base's node when the view was made
     _history = None         # earlier selves of a tensor changed in place (chapter 10)
 
     def __init__(self, data, dtype=None, requires_grad=False):
@@ -178,8 +179,9 @@ def _format_array(array):
     whole = array.dtype.kind != "f" or np.all(values == np.round(values))
     # booleans as wide as the widest of them ("True" alone needs no padding)
     width = 5 if array.dtype == np.bool_ and not array.all() else 4
+    # lines as wide as torch's: 80 characters, and NumPy counts one more
     return np.array2string(array, separator=", ", prefix="tensor(", precision=4,
-                           floatmode="maxprec" if whole else "fixed",
+                           max_line_width=81, floatmode="maxprec" if whole else "fixed",
                            formatter={"bool": lambda b: f"{b!s:>{width}}"})
 
 
@@ -274,10 +276,13 @@ def record(result, inputs, vjps, op_name, view_of=None):
     if view_of is not None:  # `result` is a view of `view_of`'s array: one storage
         out._versions = shared_versions(view_of)
         out._base = view_of if view_of._base is None else view_of._base
+        out._base_node = out._base._node
     if _GradMode.enabled:
         for tensor in inputs:  # a plain loop: this line runs for every operation
             if tensor._requires_grad:
-                out._node = node = Node(op_name, inputs, vjps)
+                if _REBASED[0]:  # after in-place changes, a view may be out of date
+                    _reread_stale_views(inputs)
+                out._node = node = _node_type(op_name)(op_name, inputs, vjps)
                 node.origin = origin
                 node.versions = [x._versions[0] for x in (out, *inputs)]
                 node.rebased = _REBASED[0]
@@ -286,7 +291,25 @@ def record(result, inputs, vjps, op_name, view_of=None):
     return out
 
 
+_NODE_TYPES = {}  # op name -> a subclass of Node of that name
+
+
+def _node_type(op_name):
+    "A Node subclass named as the op, so that `type(y.grad_fn)` reads as in torch."
+    if op_name not in _NODE_TYPES:
+        _NODE_TYPES[op_name] = type(op_name, (Node,), {})
+    return _NODE_TYPES[op_name]
+
+
 _REBASED = [0]  # how many times an in-place change gave a tensor a new node
+
+
+def _reread_stale_views(tensors):
+    "Views whose base took a new node (in place) since they were made read it anew."
+    for tensor in tensors:
+        base = tensor._base
+        if base is not None and base._node is not tensor._base_node:
+            tensor._reread()  # see chapter "Changing tensors in place"
 
 
 def shared_versions(tensor):
@@ -346,13 +369,13 @@ def _recorded_inputs(node):
     "The node's inputs as they were when it was recorded (before any in-place change)."
     if node.rebased == _REBASED[0]:  # no tensor took a new node since: all as they are
         return node.inputs
-    return [_as_at(x, version) for x, version in zip(node.inputs, node.versions[1:])]
+    return [_as_at(x, node.rebased) for x in node.inputs]
 
 
-def _as_at(tensor, version):
-    "The tensor as it was at `version`: its earlier self if changed in place since."
+def _as_at(tensor, moment):
+    "The tensor as it was at `moment` (a count of in-place changes): an earlier self?"
     for changed_at, earlier in tensor._history or ():  # oldest change first
-        if version <= changed_at:
+        if moment < changed_at:
             return earlier
     return tensor
 
@@ -679,9 +702,9 @@ def broadcast_shapes(*shapes):
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
-        raise RuntimeError(f"shapes {', '.join(map(str, shapes))} cannot be broadcast "
-                           "together: aligned from the right, each pair of sizes must "
-                           "be equal or one of them 1") from None
+        raise RuntimeError(f"shapes {', '.join(str(tuple(s)) for s in shapes)} cannot "
+                           "be broadcast together: aligned from the right, each pair "
+                           "of sizes must be equal or one of them 1") from None
 
 
 def operands(*values):

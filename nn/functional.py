@@ -4,7 +4,7 @@
 __all__ = ['softmax', 'log_softmax', 'softplus', 'silu', 'mish', 'relu', 'sigmoid',
            'tanh', 'gelu', 'linear', 'dropout', 'embedding', 'layer_norm',
            'batch_norm', 'cross_entropy', 'nll_loss', 'mse_loss',
-           'binary_cross_entropy_with_logits', 'conv2d', 'max_pool2d']
+           'binary_cross_entropy_with_logits', 'conv2d', 'max_pool2d', 'one_hot']
 
 # %% ../book/14_functional.ipynb #a64c93d3
 import numpy as np
@@ -17,11 +17,12 @@ from .losses import (binary_cross_entropy_with_logits, cross_entropy, mse_loss,
                        nll_loss)
 from .modules import (_implicit_softmax_dim, batch_norm, dropout, embedding, gelu,
                         layer_norm, linear)
+from .selection import one_hot
 
 _all_ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear",
          "dropout", "embedding", "layer_norm", "batch_norm", "cross_entropy",
          "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "conv2d",
-         "max_pool2d", "softplus", "silu", "mish"]
+         "max_pool2d", "softplus", "silu", "mish", "one_hot"]
 
 # %% ../book/14_functional.ipynb #0ee991b8
 def softmax(input, dim=None, dtype=None):

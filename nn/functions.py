@@ -520,10 +520,20 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return record(s, (input,), (vjp,), "StdBackward0")
 
 # %% ../book/07_functions.ipynb #06b1ba7c
+def _return_type(name, fields):
+    "A named tuple that prints as torch's `return_types` do, one field a line."
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self):
+        parts = ",\n".join(f"{field}={value!r}" for field, value in zip(fields, self))
+        return f"nn.return_types.{name}(\n{parts})"
+    return type(name, (base,), {"__repr__": __repr__, "__slots__": ()})
+
+
 class return_types:
     "The named tuples that `max(dim)` and `min(dim)` return, like `torch.return_types`."
-    max = collections.namedtuple("max", ["values", "indices"])
-    min = collections.namedtuple("min", ["values", "indices"])
+    max = _return_type("max", ["values", "indices"])
+    min = _return_type("min", ["values", "indices"])
 
 
 def _int_dim(name, dim):
@@ -778,8 +788,8 @@ def amin(input, dim=(), keepdim=False):
     return _extreme_over("amin", input, dim, keepdim, np.min)
 
 
-return_types.aminmax = collections.namedtuple("aminmax", ["min", "max"])
-return_types.median = collections.namedtuple("median", ["values", "indices"])
+return_types.aminmax = _return_type("aminmax", ["min", "max"])
+return_types.median = _return_type("median", ["values", "indices"])
 
 
 @_numpy_spellings

@@ -2,11 +2,14 @@
 
 # %% auto #0
 __all__ = ['add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'log1p', 'sqrt',
-           'abs', 'sign', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'erf', 'clamp',
-           'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'sum', 'mean',
-           'var', 'std', 'logsumexp', 'dot', 'mv', 'mm', 'bmm', 'matmul', 'cat',
-           'stack', 'zeros', 'ones', 'full', 'eye', 'arange', 'linspace', 'randn',
-           'rand', 'accepts_out']
+           'abs', 'sign', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'clamp', 'maximum',
+           'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'sum', 'mean', 'var', 'std',
+           'logsumexp', 'dot', 'mv', 'mm', 'bmm', 'matmul', 'cat', 'stack', 'zeros',
+           'ones', 'full', 'eye', 'arange', 'linspace', 'randn', 'rand', 'log2',
+           'log10', 'expm1', 'rsqrt', 'square', 'reciprocal', 'floor', 'ceil', 'round',
+           'trunc', 'frac', 'sinh', 'cosh', 'asin', 'acos', 'atan', 'atan2', 'fmod',
+           'remainder', 'prod', 'amax', 'amin', 'norm', 'cumsum', 'cumprod', 'addmm',
+           'baddbmm', 'accepts_out']
 
 # %% ../book/inplace.ipynb #a4461aaa
 import functools
@@ -51,7 +54,7 @@ def _ufunc_in_place(tensor, ufunc, other):
     _bump_version(tensor)
     return tensor
 
-# %% ../book/inplace.ipynb #27e43acf
+# %% ../book/inplace.ipynb #04814c84
 def _check_in_place(tensor):
     "RuntimeError if torch's rules forbid changing `tensor` in place now."
     if not _GradMode.enabled:
@@ -85,6 +88,10 @@ def _in_place(tensor, compute):
         old._versions = [old._versions[0]]
     np.copyto(tensor._data, result._data, casting="unsafe")
     _bump_version(tensor)
+    if node is None and _GradMode.enabled and tensor._requires_grad:
+        # a constant overwrote a tracked value: nothing flows back to the old one
+        result = record(result._data, (old,), (lambda g, *_: g * 0,), "FillBackward0")
+        node = result._node
     if node is None:
         return tensor
     if tensor._base is not None:
@@ -96,12 +103,12 @@ def _in_place(tensor, compute):
 
 def _adopt(tensor, node, earlier):
     "Make `node` the tensor's grad_fn; nodes recorded before still see `earlier`."
-    tensor._history = (tensor._history or []) + [(tensor._versions[0] - 1, earlier)]
+    _REBASED[0] += 1
+    tensor._history = (tensor._history or []) + [(_REBASED[0], earlier)]
     tensor._node, tensor._requires_grad = node, True
     node.versions[0] = tensor._versions[0]
-    _REBASED[0] += 1
 
-# %% ../book/inplace.ipynb #84bfae98
+# %% ../book/inplace.ipynb #8f25c526
 def _flat_index(view, base):
     "For each element of `view`, its position in the flattened (contiguous) `base`."
     b, v = base._data, view._data
@@ -124,13 +131,25 @@ def _rebase_view(view, earlier_view, result):
             lambda g, *_: g.reshape(-1)[index])    # the written ones, as the view
     after = record(base._data, (earlier_base, result), vjps, "CopySlices")
     _adopt(base, after._node, earlier_base)
-    _adopt(view, base.reshape(-1)[index]._node, earlier_view)  # read from the new base
+    _reread_view(view, earlier_view)
 
-# %% ../book/inplace.ipynb #c380d4f0
+
+def _reread_view(view, earlier=None):
+    "Give a view the node that reads it from its base's current graph."
+    base = view._base
+    reread = base.reshape(-1)[_flat_index(view, base)]
+    _adopt(view, reread._node, _alias(view) if earlier is None else earlier)
+    view._base_node = base._node
+
+
+Tensor._reread = _reread_view
+
+# %% ../book/inplace.ipynb #5c41eeef
 def _in_place_method(op, ufunc=None):
     "The in-place form of `op`: its result on the old value, written into the tensor."
     def method(self, *args, **kwargs):
-        if ufunc is not None and not kwargs and not _tracked(self, args):
+        if (ufunc is not None and not kwargs and self._data.dtype.kind in "fc"
+                and not _tracked(self, args)):
             return _ufunc_in_place(self, ufunc, *args)
         return _in_place(self, lambda old: op(old, *args, **kwargs))
     method.__name__ = op.__name__ + "_"
@@ -159,7 +178,10 @@ _ELEMENTWISE = ("mul", "div", "pow", "neg", "abs", "exp", "log", "log1p", "sqrt"
                 "expm1", "log2", "log10", "erf", "sinh", "cosh", "asin", "acos", "atan",
                 "atan2", "fmod", "remainder", "lerp", "addcmul", "addcdiv", "logit",
                 "nan_to_num", "masked_fill", "scatter", "scatter_add", "index_fill",
-                "tril", "triu", "floor_divide")
+                "tril", "triu", "floor_divide", "eq", "ne", "lt", "le", "gt", "ge",
+                "logical_not", "logical_and", "logical_or", "logical_xor",
+                "bitwise_and", "bitwise_or", "bitwise_xor", "cumsum", "cumprod",
+                "addmm", "baddbmm", "arctan2", "index_add")
 for _name in _ELEMENTWISE:  # those the chapters before this one defined
     if hasattr(Tensor, _name):
         setattr(Tensor, _name + "_",
@@ -169,8 +191,13 @@ Tensor.__iadd__, Tensor.__isub__ = _add_, _sub_
 Tensor.__imul__ = lambda self, other: self.mul_(other)
 Tensor.__itruediv__ = lambda self, other: self.div_(other)
 Tensor.__ipow__ = lambda self, other: self.pow_(other)
+Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+Tensor.__imod__ = lambda self, other: self.remainder_(other)
+Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
+Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
+Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
 
-# %% ../book/inplace.ipynb #3c12a186
+# %% ../book/inplace.ipynb #8086c2f9
 def _copy_(self, src, non_blocking=False):
     "Copy `src` (broadcast, converted to this tensor's dtype) into this tensor."
     if not isinstance(src, Tensor):
@@ -210,10 +237,13 @@ Tensor.normal_ = _random_fill(
     lambda stream, shape, mean=0.0, std=1.0: stream.normal(mean, std, shape))
 Tensor.uniform_ = _random_fill(
     lambda stream, shape, a=0.0, b=1.0: stream.uniform(a, b, shape))
+Tensor.bernoulli_ = _random_fill(
+    lambda stream, shape, p=0.5: stream.random(shape) < p)
+Tensor.bernoulli_.__doc__ = "Fill with 1 (probability p) or 0."
 Tensor.normal_.__doc__ = "Fill with samples of the normal distribution N(mean, std²)."
 Tensor.uniform_.__doc__ = "Fill with samples of the uniform distribution on [a, b)."
 
-# %% ../book/inplace.ipynb #f4eda212
+# %% ../book/inplace.ipynb #586ba8f2
 def _setitem(self, index, value):
     "`t[index] = value`: written into t's storage (and recorded if autograd needs it)."
     index = tuple(map(_index_part, index if isinstance(index, tuple) else (index,)))
@@ -225,6 +255,10 @@ def _setitem(self, index, value):
         return _setitem(self[first], then, value)
     if not isinstance(value, Tensor):
         value = Tensor._from_array(np.asarray(value, dtype=self._data.dtype))
+    elif value._data.dtype != self._data.dtype:
+        raise RuntimeError("Index put requires the source and destination dtypes "
+                           f"match, got {self.dtype} for the destination and "
+                           f"{value.dtype} for the source.")
     if not _tracked(self, (value,)):
         _check_put(self._data, index, value._data)
         self._data[index] = value._data
@@ -282,7 +316,7 @@ def accepts_out(function):
         return result if out is None else _write_out(out, result, function.__name__)
     return with_out
 
-# %% ../book/inplace.ipynb #bd5cdb10
+# %% ../book/inplace.ipynb #0d502b51
 from .arithmetic import div, eq, ge, gt, le, lt, maximum, minimum, ne, neg, pow, sub
 from .dot import dot
 from .engine import add, mul, sum
@@ -290,17 +324,29 @@ from .factories import arange, eye, full, linspace, ones, rand, randn, zeros
 from .functions import (abs, clamp, cos, exp, log, log1p, logsumexp, mean, relu,
                           sigmoid, sign, sin, sqrt, std, tanh, var)
 from .matmul import bmm, matmul, mm
-from .modules import erf
 from .mv import mv
 from .shapes import cat, stack
 
 (add, sub, mul, div, pow, neg, exp, log, log1p, sqrt, abs, sign, sin, cos, tanh,
- sigmoid, relu, erf, clamp, maximum, minimum, eq, ne, lt, le, gt, ge) = map(
+ sigmoid, relu, clamp, maximum, minimum, eq, ne, lt, le, gt, ge) = map(
     accepts_out, (
     add, sub, mul, div, pow, neg, exp, log, log1p, sqrt, abs, sign, sin, cos, tanh,
-    sigmoid, relu, erf, clamp, maximum, minimum, eq, ne, lt, le, gt, ge))
+    sigmoid, relu, clamp, maximum, minimum, eq, ne, lt, le, gt, ge))
 sum, mean, var, std, logsumexp = map(accepts_out, (sum, mean, var, std, logsumexp))
 dot, mv, mm, bmm, matmul, cat, stack = map(accepts_out, (dot, mv, mm, bmm, matmul, cat,
                                                           stack))
 zeros, ones, full, eye, arange, linspace, randn, rand = map(accepts_out, (
     zeros, ones, full, eye, arange, linspace, randn, rand))
+
+from .functions import (acos, amax, amin, asin, atan, atan2, ceil, cosh, expm1, floor,
+                          fmod, frac, log2, log10, norm, prod, reciprocal, remainder,
+                          round, rsqrt, sinh, square, trunc)
+from .matmul import addmm, baddbmm
+from .selection import cumprod, cumsum
+
+(log2, log10, expm1, rsqrt, square, reciprocal, floor, ceil, round, trunc, frac, sinh,
+ cosh, asin, acos, atan, atan2, fmod, remainder) = map(accepts_out, (
+    log2, log10, expm1, rsqrt, square, reciprocal, floor, ceil, round, trunc, frac,
+    sinh, cosh, asin, acos, atan, atan2, fmod, remainder))
+prod, amax, amin, norm, cumsum, cumprod, addmm, baddbmm = map(accepts_out, (
+    prod, amax, amin, norm, cumsum, cumprod, addmm, baddbmm))

@@ -17,6 +17,7 @@ from . import factories, init
 from .engine import Tensor, record
 from .grad_mode import no_grad
 from .functions import _elementwise, log_softmax, relu, sigmoid, softmax, tanh
+from .inplace import _in_place_method
 from .shapes import _scatter
 
 # %% ../book/11_modules.ipynb #40e45e2e
@@ -372,7 +373,7 @@ erf = _elementwise(
     "erf", lambda x: _erf(x).astype(x.dtype),
     lambda x, y: 2 / math.sqrt(math.pi) * np.exp(-x * x),
     "Elementwise error function: 2/sqrt(pi) times the integral of exp(-t^2) to x.")
-Tensor.erf = erf
+Tensor.erf, Tensor.erf_ = erf, _in_place_method(erf)
 
 
 def _normal_cdf(x):

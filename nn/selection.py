@@ -2,13 +2,12 @@
 
 # %% auto #0
 __all__ = ['gather', 'scatter', 'scatter_add', 'index_select', 'take_along_dim',
-           'masked_select', 'masked_fill', 'tril', 'triu', 'nonzero', 'unique',
-           'bincount', 'searchsorted', 'sort', 'argsort', 'topk', 'kthvalue', 'cumsum',
-           'cumprod', 'einsum', 'tensordot', 'multinomial', 'randint', 'randint_like',
-           'randperm', 'normal', 'bernoulli']
+           'index_add', 'masked_select', 'masked_fill', 'tril', 'triu', 'nonzero',
+           'unique', 'bincount', 'searchsorted', 'sort', 'argsort', 'topk', 'kthvalue',
+           'cumsum', 'cumprod', 'einsum', 'tensordot', 'multinomial', 'randint',
+           'randint_like', 'randperm', 'normal', 'bernoulli']
 
 # %% ../book/selecting.ipynb #b3924dd5
-import collections
 import string
 
 import numpy as np
@@ -16,7 +15,7 @@ import numpy as np
 from .engine import Tensor, _check_dim, _is_floating, _numpy_twins, broadcast_shapes
 from .engine import record, result_type
 from .factories import _shape
-from .functions import _along_axis, return_types
+from .functions import _along_axis, _return_type, return_types
 from .shapes import _scatter
 from .utils.data import _numpy_generator
 
@@ -216,7 +215,24 @@ def _sized_at(shape, axis, size):
     return shape[:axis] + (size,) + shape[axis + 1:]
 
 
+def index_add(input, dim, index, source, *, alpha=1):
+    "`input` with `alpha * source`'s slices added at the positions `index` along `dim`."
+    axis = _check_dim(dim, input.ndim)
+    idx = _index_array(index, "index_add_(): Expected dtype int64 for index")
+    idx = idx.reshape(-1)
+    if source.shape[axis] != idx.size if source.ndim else idx.size != 1:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be "
+                           f"equal to source.size(dim) ({source.shape[axis]})")
+    where = (slice(None),) * axis + (idx,)
+    result = input._data.copy()
+    np.add.at(result, where, alpha * source._data)
+    # each source slice was added once, where `index` puts it: read it back there
+    vjps = (lambda g, *_: g, lambda g, *_: alpha * g[where])
+    return record(result, (input, source), vjps, "IndexAddBackward0")
+
+
 Tensor.index_select, Tensor.take_along_dim = index_select, take_along_dim
+Tensor.index_add = index_add
 
 # %% ../book/selecting.ipynb #1b4c619d
 def _mask_array(mask, message):
@@ -411,9 +427,9 @@ def one_hot(tensor, num_classes=-1):
     return Tensor._from_array((x[..., None] == np.arange(num_classes)).astype(np.int64))
 
 # %% ../book/selecting.ipynb #d585b2a6
-return_types.sort = collections.namedtuple("sort", ["values", "indices"])
-return_types.topk = collections.namedtuple("topk", ["values", "indices"])
-return_types.kthvalue = collections.namedtuple("kthvalue", ["values", "indices"])
+return_types.sort = _return_type("sort", ["values", "indices"])
+return_types.topk = _return_type("topk", ["values", "indices"])
+return_types.kthvalue = _return_type("kthvalue", ["values", "indices"])
 
 
 def _sort_order(x, axis, descending):
