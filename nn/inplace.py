@@ -11,7 +11,7 @@ __all__ = ['add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'log1p', 'sqr
            'remainder', 'prod', 'amax', 'amin', 'norm', 'cumsum', 'cumprod', 'addmm',
            'baddbmm', 'accepts_out']
 
-# %% ../book/inplace.ipynb #a4461aaa
+# %% ../book/inplace.ipynb #76d888df
 import functools
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from .engine import (_REBASED, Tensor, _category, _needed, record, result_type,
                        shared_versions)
 from .engine import broadcast_shapes
-from .factories import _stream, zeros_like
+from .factories import _stream
 from .grad_mode import _GradMode
 from .shapes import _index_part, _is_basic, _is_int, _ints_first
 
@@ -54,7 +54,7 @@ def _ufunc_in_place(tensor, ufunc, other):
     _bump_version(tensor)
     return tensor
 
-# %% ../book/inplace.ipynb #04814c84
+# %% ../book/inplace.ipynb #45b9f07e
 def _check_in_place(tensor):
     "RuntimeError if torch's rules forbid changing `tensor` in place now."
     if not _GradMode.enabled:
@@ -76,9 +76,11 @@ def _alias(tensor):
     return alias
 
 
-def _in_place(tensor, compute):
+def _in_place(tensor, compute, args=()):
     "Write `compute(old value)` into the tensor's storage (and its graph, if tracked)."
     _check_in_place(tensor)
+    if tensor._base is not None and tensor._base._node is not tensor._base_node:
+        tensor._reread()  # its base changed in place since: start from the base's value
     old = _alias(tensor)
     result = compute(old)
     _check_writable(tensor, result.shape, result._data.dtype)
@@ -89,8 +91,11 @@ def _in_place(tensor, compute):
     np.copyto(tensor._data, result._data, casting="unsafe")
     _bump_version(tensor)
     if node is None and _GradMode.enabled and tensor._requires_grad:
-        # a constant overwrote a tracked value: nothing flows back to the old one
-        result = record(result._data, (old,), (lambda g, *_: g * 0,), "FillBackward0")
+        # a result without a gradient (a constant, a comparison) overwrote a tracked
+        # value: the old value and the arguments receive zeros, as in torch
+        inputs = (old, *[arg for arg in args if isinstance(arg, Tensor)])
+        vjps = (lambda g, *_: g * 0,) * len(inputs)
+        result = record(result._data, inputs, vjps, "FillBackward0")
         node = result._node
     if node is None:
         return tensor
@@ -144,14 +149,14 @@ def _reread_view(view, earlier=None):
 
 Tensor._reread = _reread_view
 
-# %% ../book/inplace.ipynb #5c41eeef
+# %% ../book/inplace.ipynb #3078a62f
 def _in_place_method(op, ufunc=None):
     "The in-place form of `op`: its result on the old value, written into the tensor."
     def method(self, *args, **kwargs):
         if (ufunc is not None and not kwargs and self._data.dtype.kind in "fc"
                 and not _tracked(self, args)):
             return _ufunc_in_place(self, ufunc, *args)
-        return _in_place(self, lambda old: op(old, *args, **kwargs))
+        return _in_place(self, lambda old: op(old, *args, **kwargs), args)
     method.__name__ = op.__name__ + "_"
     method.__doc__ = f"`{op.__name__}`, written into this tensor (in place)."
     return method
@@ -197,7 +202,7 @@ Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
 Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
 Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
 
-# %% ../book/inplace.ipynb #8086c2f9
+# %% ../book/inplace.ipynb #378c3802
 def _copy_(self, src, non_blocking=False):
     "Copy `src` (broadcast, converted to this tensor's dtype) into this tensor."
     if not isinstance(src, Tensor):
@@ -208,7 +213,16 @@ def _copy_(self, src, non_blocking=False):
         np.copyto(self._data, src._data, casting="unsafe")
         _bump_version(self)
         return self
-    return _in_place(self, lambda old: zeros_like(old) + src.to(old.dtype))
+    return _in_place(self, lambda old: _copied(old, src))
+
+
+def _copied(old, src):
+    "`src` broadcast to `old`'s shape and dtype: `old`'s gradient is zero, src's flows."
+    value = src.to(old.dtype)
+    _check_writable(old, broadcast_shapes(old.shape, value.shape), old._data.dtype)
+    result = np.broadcast_to(value._data, old.shape).copy()
+    return record(result, (old, value), (lambda g, *_: g * 0, lambda g, *_: g),
+                  "CopyBackwards")
 
 
 def _fill_(self, value):
