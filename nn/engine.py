@@ -82,11 +82,11 @@ class Tensor:
     _grad = None            # accumulated gradient (a Tensor), or None
     _requires_grad = False
     _retains_grad = False
-    _versions = (0,)        # the version counter, shared with views (chapter 10)
+    _versions = (0,)        # the version counter, shared with views (chapter 11)
     _hooks = None           # functions called with the gradient (register_hook)
     _base = None            # for a view: the tensor whose storage it shares
     _base_node = None       # for a view: its base's node when the view was made
-    _history = None         # earlier selves of a tensor changed in place (chapter 10)
+    _history = None         # earlier selves of a tensor changed in place (chapter 11)
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self._data = _as_array(data, dtype)
