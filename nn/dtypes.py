@@ -18,6 +18,8 @@ class dtype:
     def __init__(self, name, numpy_type):
         self.name = name
         self._numpy = None if numpy_type is None else np.dtype(numpy_type)
+        if self._numpy is not None:  # read often: plain attributes, not __getattr__
+            self.kind, self.itemsize = self._numpy.kind, self._numpy.itemsize
 
     @property
     def dtype(self):

@@ -280,12 +280,14 @@ def record(result, inputs, vjps, op_name, view_of=None):
     if _GradMode.enabled:
         for tensor in inputs:  # a plain loop: this line runs for every operation
             if tensor._requires_grad:
-                if _REBASED[0]:  # after in-place changes, a view may be out of date
+                if _CHANGES[0]:  # after in-place changes, a view may be out of date
                     _reread_stale_views(inputs)
-                out._node = node = _node_type(op_name)(op_name, inputs, vjps)
+                kind = _NODE_TYPES.get(op_name) or _node_type(op_name)
+                out._node = node = kind(op_name, inputs, vjps)
                 node.origin = origin
-                node.versions = [x._versions[0] for x in (out, *inputs)]
-                node.rebased = _REBASED[0]
+                # the versions it read; none was changed yet if nothing ever changed
+                node.stamp = _CHANGES[0]
+                node.versions = node.stamp and [x._versions[0] for x in (out, *inputs)]
                 out._requires_grad = True
                 break
     return out
@@ -301,7 +303,13 @@ def _node_type(op_name):
     return _NODE_TYPES[op_name]
 
 
-_REBASED = [0]  # how many times an in-place change gave a tensor a new node
+_CHANGES = [0]  # how many in-place changes (of values or of graphs) there were so far
+
+
+def _bump_version(tensor):
+    "Count one more in-place change of the tensor's storage."
+    shared_versions(tensor)[0] += 1
+    _CHANGES[0] += 1
 
 
 def _reread_stale_views(tensors):
@@ -367,9 +375,9 @@ def _check_not_released(tensor):
 
 def _recorded_inputs(node):
     "The node's inputs as they were when it was recorded (before any in-place change)."
-    if node.rebased == _REBASED[0]:  # no tensor took a new node since: all as they are
+    if node.stamp == _CHANGES[0]:  # nothing changed in place since: all as they are
         return node.inputs
-    return [_as_at(x, node.rebased) for x in node.inputs]
+    return [_as_at(x, node.stamp) for x in node.inputs]
 
 
 def _as_at(tensor, moment):
@@ -408,7 +416,7 @@ def _accumulate_grad(tensor, grad):
     "Add `grad` to `tensor.grad`: a copy first, then in place (unless in a graph)."
     if tensor._grad is None:
         tensor._grad = grad if isinstance(grad, Tensor) else Tensor._from_array(
-            np.array(grad, dtype=tensor.dtype))
+            np.array(grad, dtype=tensor._data.dtype))
     elif isinstance(grad, Tensor) or tensor._grad._node is not None:
         # a gradient in a graph is never changed in place
         tensor._grad = tensor._grad + grad
@@ -430,22 +438,23 @@ def _seed_gradient(tensor, gradient, create_graph=False):
         gradient = np.ones_like(tensor._data)
     elif not isinstance(gradient, Tensor):
         gradient = np.asarray(gradient)
-    if gradient.shape != tensor.shape:
+    if gradient.shape != tensor._data.shape:
         raise RuntimeError("Mismatch in shape: gradient has a shape of "
                            f"{gradient.shape} and output has a shape of {tensor.shape}")
     if not create_graph:
         gradient = gradient._data if isinstance(gradient, Tensor) else gradient
-        return gradient.astype(tensor.dtype, copy=False)
+        return gradient.astype(tensor._data.dtype, copy=False)
     # with create_graph the gradient is a tensor, and may itself be part of a graph
     if not isinstance(gradient, Tensor):
         gradient = Tensor._from_array(gradient)
-    return gradient if gradient.dtype == tensor.dtype else _cast(gradient, tensor.dtype)
+    dtype = tensor._data.dtype
+    return gradient if gradient._data.dtype == dtype else _cast(gradient, dtype)
 
 
 def _values(tensor, create_graph):
     "What a vjp reads after `g`: the output and inputs, in the dtype the op ran in."
     out, inputs = tensor._data, tensor._node.inputs
-    if tensor._node.versions != [x._versions[0] for x in (tensor, *inputs)]:
+    if tensor._node.stamp != _CHANGES[0]:  # something changed in place since
         _check_unmodified(tensor)
     dtype = out.dtype
     if create_graph:
@@ -458,7 +467,8 @@ def _values(tensor, create_graph):
 def _check_unmodified(tensor):
     "RuntimeError if a value a vjp of the tensor's node reads was changed in place."
     node = tensor._node
-    for position, (x, saved) in enumerate(zip((tensor, *node.inputs), node.versions)):
+    versions = node.versions or [0] * (1 + len(node.inputs))
+    for position, (x, saved) in enumerate(zip((tensor, *node.inputs), versions)):
         now = x._versions[0]
         if now != saved and _needed(node, position + 1):
             which = "output 0" if position == 0 else f"input {position - 1}"
@@ -498,7 +508,9 @@ def _propagate(root, seed, retain_graph, create_graph=False):
         yield tensor, grad
         node = tensor._node
         values = _values(tensor, create_graph)
-        for index, (input, vjp) in enumerate(zip(_recorded_inputs(node), node.vjps)):
+        inputs = (node.inputs if node.stamp == _CHANGES[0]  # (the common case)
+                  else _recorded_inputs(node))
+        for index, (input, vjp) in enumerate(zip(inputs, node.vjps)):
             if not input._requires_grad:
                 continue
             input_grad = _fit_gradient(vjp(grad, *values), input, node)
@@ -720,7 +732,7 @@ def operands(*values):
                         for v in values)
         arrays = tuple(t._data if t._data.dtype == dtype else t._data.astype(dtype)
                        for t in tensors)
-    if any(t.shape != tensors[0].shape for t in tensors):
+    if any(t._data.shape != tensors[0]._data.shape for t in tensors):
         # fail before computing, with torch's error type
         broadcast_shapes(*(t.shape for t in tensors))
     return tensors, arrays
@@ -760,7 +772,8 @@ def sum(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     result = input._data.sum(axis=axes, keepdims=keepdim)
     if not _is_floating(result.dtype) and result.dtype != np.int64:
         result = result.astype(np.int64)  # torch sums bools and small ints as int64
-    shape, kept = input.shape, _kept_shape(input.shape, axes)
+    shape = input._data.shape
+    kept = _kept_shape(shape, axes)
 
     # each summed element has slope 1: copy g back along the summed axes
     def vjp(g, *_):

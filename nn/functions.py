@@ -63,8 +63,11 @@ def _apply_elementwise(name, input, forward, derivative, integers="to float32",
 
 def _elementwise(name, forward, derivative, doc, integers="to float32"):
     "An elementwise function from its forward on arrays and its derivative in (x, y)."
+    backward_name = _backward_name(name)
+
     def function(input):
-        return _apply_elementwise(name, input, forward, derivative, integers)
+        return _apply_elementwise(name, input, forward, derivative, integers,
+                                  backward_name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
     return function
@@ -445,7 +448,7 @@ def _unreduce(g, input, axes):
 @_numpy_spellings
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     "The mean of all elements or over `dim` (an int or a tuple), keeping dims if asked."
-    result_dtype = input.dtype if dtype is None else np.dtype(dtype)
+    result_dtype = input._data.dtype if dtype is None else np.dtype(dtype)
     if not _is_floating(result_dtype):
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be "
                            "either a floating point or complex dtype. "
@@ -967,7 +970,7 @@ def _without_gradient(result, input, backward_name):
     out = record(result, (input,), (lambda g, *_: None,), backward_name)
     if out.grad_fn is not None:  # backward stops at this node: input.grad stays None
         out.grad_fn.inputs, out.grad_fn.vjps = (), ()
-        out.grad_fn.versions = out.grad_fn.versions[:1]
+        out.grad_fn.versions = (out.grad_fn.versions or [0])[:1]
     return out
 
 

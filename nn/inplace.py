@@ -11,19 +11,19 @@ __all__ = ['add', 'sub', 'mul', 'div', 'pow', 'neg', 'exp', 'log', 'log1p', 'sqr
            'remainder', 'prod', 'amax', 'amin', 'norm', 'cumsum', 'cumprod', 'addmm',
            'baddbmm', 'accepts_out']
 
-# %% ../book/11_inplace.ipynb #76d888df
+# %% ../book/11_inplace.ipynb #72724dbe
 import functools
 
 import numpy as np
 
-from .engine import (_REBASED, Tensor, _category, _needed, record, result_type,
-                       shared_versions)
+from .engine import (_CHANGES, Tensor, _bump_version, _category, _needed, record,
+                       result_type, shared_versions)
 from .engine import broadcast_shapes
 from .factories import _stream
 from .grad_mode import _GradMode
 from .shapes import _index_part, _is_basic, _is_int, _ints_first
 
-# %% ../book/11_inplace.ipynb #f2352e3b
+# %% ../book/11_inplace.ipynb #e90a538b
 def _check_writable(tensor, shape, dtype):
     "RuntimeError unless a result of `shape` and `dtype` can be written into `tensor`."
     if tuple(shape) != tuple(tensor.shape):
@@ -32,11 +32,6 @@ def _check_writable(tensor, shape, dtype):
     if _category(np.dtype(dtype)) > _category(tensor._data.dtype):
         raise RuntimeError(f"result type {np.dtype(dtype).name} can't be cast to the "
                            f"desired output type {tensor._data.dtype.name}")
-
-
-def _bump_version(tensor):
-    "Count one more change of the tensor's storage."
-    shared_versions(tensor)[0] += 1
 
 
 def _tracked(tensor, args):
@@ -54,7 +49,7 @@ def _ufunc_in_place(tensor, ufunc, other):
     _bump_version(tensor)
     return tensor
 
-# %% ../book/11_inplace.ipynb #45b9f07e
+# %% ../book/11_inplace.ipynb #0b6393fd
 def _check_in_place(tensor):
     "RuntimeError if torch's rules forbid changing `tensor` in place now."
     if not _GradMode.enabled:
@@ -108,8 +103,8 @@ def _in_place(tensor, compute, args=()):
 
 def _adopt(tensor, node, earlier):
     "Make `node` the tensor's grad_fn; nodes recorded before still see `earlier`."
-    _REBASED[0] += 1
-    tensor._history = (tensor._history or []) + [(_REBASED[0], earlier)]
+    _CHANGES[0] += 1
+    tensor._history = (tensor._history or []) + [(_CHANGES[0], earlier)]
     tensor._node, tensor._requires_grad = node, True
     node.versions[0] = tensor._versions[0]
 

@@ -125,7 +125,7 @@ def _check_class_targets(input, target):
     if input.ndim > 1 and target_batch != input.shape[0]:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) "
                          f"to match target batch_size ({target_batch}).")
-    if target.dtype not in _INDEX_DTYPES:
+    if target._data.dtype not in _INDEX_DTYPES:
         raise RuntimeError("expected target dtype to be Long or Byte, "
                            f"but got {target.dtype}")
     if input.ndim <= 2 and target.ndim > 1:
@@ -143,7 +143,7 @@ def _check_class_targets(input, target):
 def _class_weight(weight, input, n_classes):
     "The per-class weights as an array (ones if None), checked to be one per class."
     if weight is None:
-        return np.ones(n_classes, dtype=input.dtype)
+        return np.ones(n_classes, dtype=input._data.dtype)
     if weight.shape != (n_classes,):
         raise RuntimeError("weight tensor should be defined either for all "
                            f"{n_classes} classes or no classes but got weight tensor "
@@ -183,7 +183,7 @@ def _class_index_arrays(name, input, target, weight, ignore_index):
     _check_class_targets(input, target)
     x = _as_batch(input._data)
     w = _class_weight(weight, input, x.shape[1])
-    if w.dtype != input.dtype:
+    if w.dtype != input._data.dtype:
         raise RuntimeError(f"expected scalar type {input.dtype} but found {w.dtype} "
                            "(the weight's dtype)")
     if weight is not None and weight.requires_grad and is_grad_enabled():
@@ -252,9 +252,9 @@ def _is_plain_classification(input, target, weight, ignore_index, smoothing, red
     if input.ndim != 2 or target.ndim != 1:
         return False
     y = target._data
-    return (y.dtype == np.int64 and _is_floating(input.dtype)
-            and len(y) == input.shape[0] > 0
-            and 0 <= y.min() and y.max() < input.shape[1])
+    return (y.dtype == np.int64 and _is_floating(input._data.dtype)
+            and len(y) == input._data.shape[0] > 0
+            and 0 <= y.min() and y.max() < input._data.shape[1])
 
 
 def _cross_entropy_plain(input, target):
@@ -307,7 +307,7 @@ def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
                          "(expected to be in range of [-1, 0], but got 1)")
     n_classes = input.shape[1 if input.ndim > 1 else 0]
     w = _class_weight(weight, input, n_classes)
-    _check_floating("cross_entropy", input.dtype)
+    _check_floating("cross_entropy", input._data.dtype)
     dtype = result_type(*(t for t in (input, target, weight) if t is not None))
     x, t = (_as_batch(v._data).astype(dtype, copy=False) for v in (input, target))
     w_c = _per_class(w.astype(dtype, copy=False), x.ndim)

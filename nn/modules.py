@@ -293,11 +293,12 @@ class Module:
 # %% ../book/14_modules.ipynb #636a7ebd
 def linear(input, weight, bias=None):
     "y = input @ weight.T + bias, for input (..., in) and weight (out, in)."
-    if input.shape[-1:] != weight.shape[1:] or weight.ndim != 2:
+    if input._data.shape[-1:] != weight._data.shape[1:] or weight.ndim != 2:
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied: input "
                            f"{input.shape} and weight {weight.shape} "
                            f"(expected input (..., {weight.shape[-1]}))")
-    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+    if input._data.dtype != weight._data.dtype or (
+            bias is not None and bias._data.dtype != weight._data.dtype):
         raise RuntimeError("expected input, weight and bias to have the same dtype, "
                            f"but got {input.dtype}, {weight.dtype} and "
                            f"{None if bias is None else bias.dtype}")

@@ -9,7 +9,8 @@ import itertools
 
 import numpy as np
 
-from ..engine import Tensor, _cast, _is_floating, record, shared_versions
+from ..engine import (Tensor, _bump_version, _cast, _is_floating, record,
+                       shared_versions)
 from ..grad_mode import _GradMode, no_grad
 from ..inplace import _adopt
 from ..shapes import _scatter
@@ -206,7 +207,7 @@ def _record_outputs(call):
     tensors = [x for x in call.inputs if isinstance(x, Tensor)]
     _check_dirty(ctx, raw)
     for tensor in ctx.dirty_tensors:
-        shared_versions(tensor)[0] += 1  # forward changed its storage
+        _bump_version(tensor)  # forward changed its storage
     differentiable = [k for k, out in enumerate(raw)
                       if isinstance(out, Tensor) and _is_floating(out.dtype)
                       and not _is_in(out, ctx.non_differentiable)]
