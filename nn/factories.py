@@ -3,9 +3,12 @@
 # %% auto #0
 __all__ = ['zeros_like', 'ones_like', 'empty_like', 'randn_like', 'rand_like',
            'tensor', 'from_numpy', 'zeros', 'ones', 'empty', 'full', 'eye', 'arange',
-           'linspace', 'logspace', 'manual_seed', 'randn', 'rand', 'full_like']
+           'linspace', 'logspace', 'manual_seed', 'initial_seed', 'seed',
+           'get_rng_state', 'set_rng_state', 'randn', 'rand', 'full_like']
 
 # %% ../book/01_tensor.ipynb #5980f600
+import pickle
+
 import numpy as np
 
 from .dtypes import _Default, _check_device
@@ -95,13 +98,48 @@ def logspace(start, end, steps, base=10.0, dtype=None, layout=None, device=None,
     return _new(np.power(base, exponents), dtype, device, requires_grad)
 
 
-_generator = np.random.default_rng(0)
+_seed = 0
+_generator = np.random.default_rng(_seed)
 
 
 def manual_seed(seed):
     "Reset the random number generator that `randn`, `rand` and friends draw from."
-    global _generator
-    _generator = np.random.default_rng(seed)
+    global _generator, _seed
+    _seed = int(seed)
+    _generator = np.random.default_rng(_seed)
+
+
+def initial_seed():
+    "The seed the default stream last started from."
+    return _seed
+
+
+def seed():
+    "Start the default stream from a fresh, unpredictable seed, and return that seed."
+    fresh = int(np.random.SeedSequence().entropy % 2**63)
+    manual_seed(fresh)
+    return fresh
+
+
+def get_rng_state():
+    "The default stream's state, as a uint8 tensor that `set_rng_state` takes back."
+    return _state_of(_generator)
+
+
+def set_rng_state(new_state):
+    "Put the default stream back into a state that `get_rng_state` gave."
+    _set_state(_generator, new_state)
+
+
+def _state_of(numpy_generator):
+    "A NumPy generator's state as a uint8 tensor (nn's own format: its bytes)."
+    state = pickle.dumps(numpy_generator.bit_generator.state)
+    return Tensor._from_array(np.frombuffer(state, dtype=np.uint8).copy())
+
+
+def _set_state(numpy_generator, state):
+    "Restore a NumPy generator from a state that `_state_of` gave."
+    numpy_generator.bit_generator.state = pickle.loads(state._data.tobytes())
 
 
 def _stream(generator):

@@ -58,6 +58,21 @@ class Generator:
         "The seed the stream was last started from."
         return self._seed
 
+    def seed(self):
+        "Restart from a fresh, unpredictable seed, and return that seed."
+        fresh = int(np.random.SeedSequence().entropy % 2**63)
+        self.manual_seed(fresh)
+        return fresh
+
+    def get_state(self):
+        "The stream's state, as a uint8 tensor that `set_state` takes back."
+        return factories._state_of(self._numpy)
+
+    def set_state(self, new_state):
+        "Put the stream back into a state that `get_state` gave; returns the generator."
+        factories._set_state(self._numpy, new_state)
+        return self
+
 
 def _numpy_generator(generator):
     "`generator`'s NumPy generator, else nn's global one (read now: seeding swaps it)."
