@@ -26,11 +26,14 @@ from .conv import *
 from . import functional, optim
 from .utils import data  # makes nn.utils.data available after `import nn`
 from .utils.data import Generator
+from . import utils
+from .utils import clip_grad  # torch.nn.utils holds clip_grad_norm_, ...
+vars(utils).update({name: getattr(clip_grad, name) for name in clip_grad.__all__})
 from .serialization import *
 from .inplace import *
 from . import scalar
 
-del data
+del data, clip_grad
 # What the chapters hand each other, but torch's namespace does not have, stays in its
 # module (nn.engine.record, nn.inplace.accepts_out, nn.functional.cross_entropy, ...).
 for _name in ("record", "operands", "unbroadcast", "binary_operator", "normalize_dims",

@@ -257,3 +257,7 @@ class AdamW(Adam):
                  weight_decay=1e-2, amsgrad=False, *, maximize=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad,
                          maximize=maximize, decoupled_weight_decay=True)
+
+# %% ../book/18_optim.ipynb #45a4f8c8
+from . import lr_scheduler  # nn.optim.lr_scheduler, as torch.optim.lr_scheduler
+
