@@ -33,6 +33,14 @@ SCHEDULERS = {
         anneal_strategy="linear", three_phase=True, div_factor=10.0),
     "OneCycleLR no momentum": lambda S, o: S.OneCycleLR(
         o, 0.3, total_steps=25, cycle_momentum=False, final_div_factor=100.0),
+    "MultiplicativeLR": lambda S, o: S.MultiplicativeLR(o, lambda e: 0.9 + 0.01 * e),
+    "ConstantLR": lambda S, o: S.ConstantLR(o),
+    "ConstantLR 0.5 at 3": lambda S, o: S.ConstantLR(o, factor=0.5, total_iters=3),
+    "PolynomialLR": lambda S, o: S.PolynomialLR(o),
+    "PolynomialLR power 2": lambda S, o: S.PolynomialLR(o, total_iters=9, power=2.0),
+    "SequentialLR constant poly": lambda S, o: S.SequentialLR(
+        o, [S.ConstantLR(o, 0.1, 4), S.PolynomialLR(o, 12, 0.5),
+            S.MultiStepLR(o, [2, 4])], [4, 14]),
     "SequentialLR": lambda S, o: S.SequentialLR(
         o, [S.LinearLR(o, 0.1, total_iters=4), S.ExponentialLR(o, 0.8)], [4]),
     "SequentialLR three": lambda S, o: S.SequentialLR(
@@ -187,6 +195,10 @@ BAD = {
     "plateau mode": (ValueError, lambda S, o: S.ReduceLROnPlateau(o, mode="up")),
     "plateau min_lr": (ValueError, lambda S, o: S.ReduceLROnPlateau(o, min_lr=[0.1])),
     "LambdaLR count": (ValueError, lambda S, o: S.LambdaLR(o, [lambda e: 1.0])),
+    "LambdaLR not callable": (TypeError, lambda S, o: S.LambdaLR(o, 0.5)),
+    "MultiplicativeLR count": (ValueError,
+                               lambda S, o: S.MultiplicativeLR(o, [lambda e: 1.0])),
+    "ConstantLR factor": (ValueError, lambda S, o: S.ConstantLR(o, factor=1.5)),
     "SequentialLR none": (ValueError, lambda S, o: S.SequentialLR(o, [], [])),
     "SequentialLR milestones": (ValueError, lambda S, o: S.SequentialLR(
         o, [S.StepLR(o, 2), S.StepLR(o, 3)], [])),
