@@ -6,8 +6,11 @@ __all__ = ['LRScheduler', 'LambdaLR', 'MultiplicativeLR', 'ConstantLR', 'Polynom
            'SequentialLR', 'OneCycleLR', 'ReduceLROnPlateau']
 
 # %% ../book/18_optim.ipynb #f89afad7
+import functools
 import math
 import types
+import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 
@@ -30,6 +33,22 @@ def _per_group(name, optimizer, value):
     return [value] * count
 
 
+def _track_step_calls(optimizer):
+    "Wrap optimizer.step so that it records being called (once per optimizer)."
+    if hasattr(optimizer.step, "_wrapped_by_lr_sched"):
+        return
+    step, optimizer_ref = type(optimizer).step, weakref.ref(optimizer)
+
+    @functools.wraps(step)
+    def wrapper(*args, **kwargs):
+        optimizer = optimizer_ref()
+        optimizer._opt_called = True
+        return step(optimizer, *args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True
+    optimizer.step = wrapper
+
+
 class LRScheduler:
     "Base class of schedulers: `step()` sets every group's lr to `get_lr()`'s value."
 
@@ -44,6 +63,7 @@ class LRScheduler:
                                f"param_groups[{i}] when resuming an optimizer")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _track_step_calls(optimizer)
         self._initial_step()
 
     def _initial_step(self):
@@ -69,6 +89,13 @@ class LRScheduler:
 
     def step(self, epoch=None):
         "Advance one epoch (or jump to `epoch`, closed form) and set the groups' lrs."
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn("Detected call of `lr_scheduler.step()` before "
+                          "`optimizer.step()`. In PyTorch 1.1.0 and later, you should "
+                          "call them in the opposite order: `optimizer.step()` before "
+                          "`lr_scheduler.step()`.  Failure to do this will result in "
+                          "PyTorch skipping the first value of the learning rate "
+                          "schedule.", UserWarning, stacklevel=2)
         self._step_count += 1
         self._update_lr(epoch)
 

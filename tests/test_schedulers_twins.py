@@ -8,6 +8,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -345,3 +346,19 @@ def test_parameters_to_vector_and_back():
     for x, y in zip(a_grads + a_vals, b_grads + b_vals):
         np.testing.assert_allclose(x, y)
     assert a_rg == b_rg
+
+
+def test_stepping_the_scheduler_first_warns():
+    for lib in (torch, nn):
+        optimizer = OPTIMIZERS["SGD"](lib, groups(lib))
+        scheduler = lib.optim.lr_scheduler.StepLR(optimizer, 2)
+        with pytest.warns(UserWarning, match="before `optimizer.step"):
+            scheduler.step()
+        optimizer = OPTIMIZERS["SGD"](lib, groups(lib))
+        scheduler = lib.optim.lr_scheduler.ExponentialLR(optimizer, 0.5)
+        optimizer.step()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            scheduler.step()
+            lib.optim.lr_scheduler.StepLR(optimizer, 3)  # wraps step only once
+        assert optimizer.step._wrapped_by_lr_sched
