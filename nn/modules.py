@@ -3,9 +3,9 @@
 # %% auto #0
 __all__ = ['erf', 'Parameter', 'Module', 'linear', 'Linear', 'gelu', 'ReLU', 'Tanh',
            'Sigmoid', 'GELU', 'Softmax', 'LogSoftmax', 'Identity', 'Flatten',
-           'Sequential', 'ModuleList', 'ModuleDict', 'ParameterList', 'ParameterDict',
-           'dropout', 'Dropout', 'embedding', 'Embedding', 'layer_norm', 'LayerNorm',
-           'batch_norm', 'BatchNorm1d']
+           'Sequential', 'dropout', 'Dropout', 'embedding', 'Embedding', 'layer_norm',
+           'LayerNorm', 'batch_norm', 'BatchNorm1d', 'ModuleList', 'ModuleDict',
+           'ParameterList', 'ParameterDict']
 
 # %% ../book/14_modules.ipynb #76487ab9
 import collections
@@ -745,6 +745,200 @@ class Sequential(Module):
         setattr(self, str(len(self)), module)
         return self
 
+# %% ../book/14_modules.ipynb #12b67bc8
+def dropout(input, p=0.5, training=True):
+    "When training, zero each element with probability p and scale the rest by 1/(1-p)."
+    if not 0 <= p <= 1:
+        raise ValueError("dropout probability has to be between 0 and 1, "
+                         f"but got {p}")
+    if not training or p == 0:
+        return input
+    keep = factories._generator.random(input.shape) >= p
+    scale = (keep / (1 - p) if p < 1 else np.zeros(input.shape)).astype(input.dtype)
+    return record(input._data * scale, (input,), (lambda g, y, x: g * scale,),
+                  "NativeDropoutBackward0")
+
+
+class Dropout(Module):
+    "Dropout with probability p in training mode; the identity in evaluation mode."
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError("dropout probability has to be between 0 and 1, "
+                             f"but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input):
+        return dropout(input, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+# %% ../book/14_modules.ipynb #8ca69821
+def embedding(input, weight, padding_idx=None):
+    "Rows of `weight` looked up by the integer tensor `input`; gradients sum per row."
+    if input.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of "
+                           "the following scalar types: Long, Int; but got "
+                           f"{input.dtype} instead")
+    index = input._data
+    if index.size and (index.min() < 0 or index.max() >= weight.shape[0]):
+        raise IndexError("index out of range in self: indices must be in "
+                         f"[0, {weight.shape[0]})")
+    shape, padding = weight.shape, np.zeros((weight.shape[0], 1), dtype=bool)
+    if padding_idx is not None:
+        padding[padding_idx] = True  # the padding row's gradient is always zero
+
+    # each row receives the sum of the gradients of its look-ups
+    def vjp(g, y, weight):
+        return np.where(padding, 0, _scatter(g, index, shape))
+    return record(weight._data[index], (weight,), (vjp,), "EmbeddingBackward0")
+
+
+class Embedding(Module):
+    "A num_embeddings × embedding_dim table from N(0, 1); row padding_idx is zero."
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+        super().__init__()
+        if (padding_idx is not None
+                and not -num_embeddings <= padding_idx < num_embeddings):
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
+                                         dtype=np.float32))
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight._data[self.padding_idx] = 0
+
+    def forward(self, input):
+        return embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self):
+        padding = ("" if self.padding_idx is None
+                   else f", padding_idx={self.padding_idx}")
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+
+# %% ../book/14_modules.ipynb #e9065262
+def _normalize(input, axes, mean, var, eps, weight, bias, affine_shape):
+    "(input - mean) / sqrt(var + eps), then * weight + bias (reshaped to broadcast)."
+    out = (input - mean) / (var + eps) ** 0.5
+    if weight is not None:
+        out = out * weight.reshape(affine_shape)
+    if bias is not None:
+        out = out + bias.reshape(affine_shape)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    "Normalize each sample's last len(normalized_shape) dims, then scale and shift."
+    normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, int)
+                        else tuple(normalized_shape))
+    if input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, "
+                           "expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], "
+                           f"but got input of size {list(input.shape)}")
+    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    mean = input.mean(axes, keepdim=True)
+    var = ((input - mean) * (input - mean)).mean(axes, keepdim=True)
+    return _normalize(input, axes, mean, var, eps, weight, bias, normalized_shape)
+
+
+class LayerNorm(Module):
+    "Layer normalization over the trailing `normalized_shape`; learned scale and shift."
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+        super().__init__()
+        self.normalized_shape = ((normalized_shape,)
+                                 if isinstance(normalized_shape, int)
+                                 else tuple(normalized_shape))
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.register_parameter("weight",
+                                Parameter(np.ones(self.normalized_shape, np.float32))
+                                if elementwise_affine else None)
+        self.register_parameter("bias",
+                                Parameter(np.zeros(self.normalized_shape, np.float32))
+                                if elementwise_affine and bias else None)
+
+    def forward(self, input):
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias,
+                          self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    "Normalize each channel (dim 1) over N (and L); update running stats if training."
+    axes = (0,) + tuple(range(2, input.ndim))
+    affine_shape = (input.shape[1],) + (1,) * (input.ndim - 2)
+    if not training:
+        mean, var = (Tensor._from_array(s._data.reshape(affine_shape))
+                     for s in (running_mean, running_var))
+        return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
+    count = input.numel() // input.shape[1]
+    if count <= 1:
+        raise ValueError("Expected more than 1 value per channel when training, "
+                         f"got input size {list(input.shape)}")
+    mean = input.mean(axes, keepdim=True)
+    var = ((input - mean) * (input - mean)).mean(axes, keepdim=True)
+    if running_mean is not None:
+        running_mean._data[...] = (
+            (1 - momentum) * running_mean._data + momentum * mean._data.reshape(-1))
+        running_var._data[...] = (
+            (1 - momentum) * running_var._data
+            + momentum * var._data.reshape(-1) * count / (count - 1))
+    return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
+
+
+class BatchNorm1d(Module):
+    "Batch norm of (N, C) or (N, C, L) inputs per channel; running statistics for eval."
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, *, bias=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.register_parameter("weight", Parameter(np.ones(num_features, np.float32))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_features, np.float32))
+                                if affine and bias else None)
+        if track_running_stats:
+            self.register_buffer("running_mean",
+                                 Tensor(np.zeros(num_features, np.float32)))
+            self.register_buffer("running_var",
+                                 Tensor(np.ones(num_features, np.float32)))
+            self.register_buffer("num_batches_tracked",
+                                 Tensor(np.array(0, dtype=np.int64)))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def forward(self, input):
+        if input.ndim not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+        if input.shape[1] != self.num_features:
+            raise RuntimeError(f"running_mean should contain {input.shape[1]} elements "
+                               f"not {self.num_features}")
+        use_batch_stats = self.training or not self.track_running_stats
+        momentum = self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked._data += 1
+            if momentum is None:  # a cumulative average over all batches so far
+                momentum = 1.0 / self.num_batches_tracked.item()
+        return batch_norm(input, self.running_mean, self.running_var, self.weight,
+                          self.bias, use_batch_stats, momentum, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
 # %% ../book/14_modules.ipynb #d2675736
 def _absolute_index(index, length):
     "index as a non-negative position, torch's IndexError when it is out of range."
@@ -1049,197 +1243,3 @@ class ParameterDict(Module):
         return "\n".join(_tensor_line(key, value, True)
                          for key, value in self.items())
 
-
-# %% ../book/14_modules.ipynb #12b67bc8
-def dropout(input, p=0.5, training=True):
-    "When training, zero each element with probability p and scale the rest by 1/(1-p)."
-    if not 0 <= p <= 1:
-        raise ValueError("dropout probability has to be between 0 and 1, "
-                         f"but got {p}")
-    if not training or p == 0:
-        return input
-    keep = factories._generator.random(input.shape) >= p
-    scale = (keep / (1 - p) if p < 1 else np.zeros(input.shape)).astype(input.dtype)
-    return record(input._data * scale, (input,), (lambda g, y, x: g * scale,),
-                  "NativeDropoutBackward0")
-
-
-class Dropout(Module):
-    "Dropout with probability p in training mode; the identity in evaluation mode."
-
-    def __init__(self, p=0.5, inplace=False):
-        super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError("dropout probability has to be between 0 and 1, "
-                             f"but got {p}")
-        self.p, self.inplace = p, inplace
-
-    def forward(self, input):
-        return dropout(input, self.p, self.training)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
-
-# %% ../book/14_modules.ipynb #8ca69821
-def embedding(input, weight, padding_idx=None):
-    "Rows of `weight` looked up by the integer tensor `input`; gradients sum per row."
-    if input.dtype.kind not in "iu":
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of "
-                           "the following scalar types: Long, Int; but got "
-                           f"{input.dtype} instead")
-    index = input._data
-    if index.size and (index.min() < 0 or index.max() >= weight.shape[0]):
-        raise IndexError("index out of range in self: indices must be in "
-                         f"[0, {weight.shape[0]})")
-    shape, padding = weight.shape, np.zeros((weight.shape[0], 1), dtype=bool)
-    if padding_idx is not None:
-        padding[padding_idx] = True  # the padding row's gradient is always zero
-
-    # each row receives the sum of the gradients of its look-ups
-    def vjp(g, y, weight):
-        return np.where(padding, 0, _scatter(g, index, shape))
-    return record(weight._data[index], (weight,), (vjp,), "EmbeddingBackward0")
-
-
-class Embedding(Module):
-    "A num_embeddings × embedding_dim table from N(0, 1); row padding_idx is zero."
-
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
-        super().__init__()
-        if (padding_idx is not None
-                and not -num_embeddings <= padding_idx < num_embeddings):
-            raise AssertionError("Padding_idx must be within num_embeddings")
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
-        self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                         dtype=np.float32))
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight._data[self.padding_idx] = 0
-
-    def forward(self, input):
-        return embedding(input, self.weight, self.padding_idx)
-
-    def extra_repr(self):
-        padding = ("" if self.padding_idx is None
-                   else f", padding_idx={self.padding_idx}")
-        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
-
-# %% ../book/14_modules.ipynb #e9065262
-def _normalize(input, axes, mean, var, eps, weight, bias, affine_shape):
-    "(input - mean) / sqrt(var + eps), then * weight + bias (reshaped to broadcast)."
-    out = (input - mean) / (var + eps) ** 0.5
-    if weight is not None:
-        out = out * weight.reshape(affine_shape)
-    if bias is not None:
-        out = out + bias.reshape(affine_shape)
-    return out
-
-
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    "Normalize each sample's last len(normalized_shape) dims, then scale and shift."
-    normalized_shape = ((normalized_shape,) if isinstance(normalized_shape, int)
-                        else tuple(normalized_shape))
-    if input.shape[input.ndim - len(normalized_shape):] != normalized_shape:
-        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, "
-                           "expected input with shape "
-                           f"[*, {', '.join(map(str, normalized_shape))}], "
-                           f"but got input of size {list(input.shape)}")
-    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    mean = input.mean(axes, keepdim=True)
-    var = ((input - mean) * (input - mean)).mean(axes, keepdim=True)
-    return _normalize(input, axes, mean, var, eps, weight, bias, normalized_shape)
-
-
-class LayerNorm(Module):
-    "Layer normalization over the trailing `normalized_shape`; learned scale and shift."
-
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
-        super().__init__()
-        self.normalized_shape = ((normalized_shape,)
-                                 if isinstance(normalized_shape, int)
-                                 else tuple(normalized_shape))
-        self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.register_parameter("weight",
-                                Parameter(np.ones(self.normalized_shape, np.float32))
-                                if elementwise_affine else None)
-        self.register_parameter("bias",
-                                Parameter(np.zeros(self.normalized_shape, np.float32))
-                                if elementwise_affine and bias else None)
-
-    def forward(self, input):
-        return layer_norm(input, self.normalized_shape, self.weight, self.bias,
-                          self.eps)
-
-    def extra_repr(self):
-        return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}, "
-                f"bias={self.bias is not None}")
-
-
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
-    "Normalize each channel (dim 1) over N (and L); update running stats if training."
-    axes = (0,) + tuple(range(2, input.ndim))
-    affine_shape = (input.shape[1],) + (1,) * (input.ndim - 2)
-    if not training:
-        mean, var = (Tensor._from_array(s._data.reshape(affine_shape))
-                     for s in (running_mean, running_var))
-        return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
-    count = input.numel() // input.shape[1]
-    if count <= 1:
-        raise ValueError("Expected more than 1 value per channel when training, "
-                         f"got input size {list(input.shape)}")
-    mean = input.mean(axes, keepdim=True)
-    var = ((input - mean) * (input - mean)).mean(axes, keepdim=True)
-    if running_mean is not None:
-        running_mean._data[...] = (
-            (1 - momentum) * running_mean._data + momentum * mean._data.reshape(-1))
-        running_var._data[...] = (
-            (1 - momentum) * running_var._data
-            + momentum * var._data.reshape(-1) * count / (count - 1))
-    return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
-
-
-class BatchNorm1d(Module):
-    "Batch norm of (N, C) or (N, C, L) inputs per channel; running statistics for eval."
-
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, *, bias=True):
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", Parameter(np.ones(num_features, np.float32))
-                                if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(num_features, np.float32))
-                                if affine and bias else None)
-        if track_running_stats:
-            self.register_buffer("running_mean",
-                                 Tensor(np.zeros(num_features, np.float32)))
-            self.register_buffer("running_var",
-                                 Tensor(np.ones(num_features, np.float32)))
-            self.register_buffer("num_batches_tracked",
-                                 Tensor(np.array(0, dtype=np.int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
-
-    def forward(self, input):
-        if input.ndim not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
-        if input.shape[1] != self.num_features:
-            raise RuntimeError(f"running_mean should contain {input.shape[1]} elements "
-                               f"not {self.num_features}")
-        use_batch_stats = self.training or not self.track_running_stats
-        momentum = self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked._data += 1
-            if momentum is None:  # a cumulative average over all batches so far
-                momentum = 1.0 / self.num_batches_tracked.item()
-        return batch_norm(input, self.running_mean, self.running_var, self.weight,
-                          self.bias, use_batch_stats, momentum, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
