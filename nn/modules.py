@@ -102,6 +102,8 @@ class _BackwardHook:
             if self.replaced is None:
                 self.replaced = self._run(tuple(map(_as_tensor, self.grad_inputs)))
             grad = self.replaced[self.positions[k]]
+            if k == len(sources) - 1:  # the pass is over: ready for another backward
+                self.replaced, self.grad_inputs = None, [None] * len(self.grad_inputs)
             if grad is None:
                 return sources[k] * 0
             return grad._data if isinstance(g, np.ndarray) else grad
@@ -121,8 +123,8 @@ class _BackwardHook:
         outputs = (output,) if single else tuple(output)
         wrapped = [k for k, o in enumerate(outputs)
                    if isinstance(o, Tensor) and o.requires_grad]
-        self.grad_outputs = [None] * len(outputs)
-        self.pending = len(wrapped)
+        self.seen_outputs, self.count = [None] * len(outputs), len(wrapped)
+        self.pending = self.count
         outputs = list(outputs)
         for k in wrapped:
             outputs[k] = record(outputs[k]._data, (outputs[k],), (self._output(k),),
@@ -132,10 +134,11 @@ class _BackwardHook:
     def _output(self, k):
         "The vjp of an output's identity: record grad_output (hooks run if no inputs)."
         def vjp(g, *_):
-            self.grad_outputs[k] = _as_tensor(g)
+            self.seen_outputs[k] = _as_tensor(g)
             self.pending -= 1
             if self.pending == 0:
-                self.grad_outputs = tuple(self.grad_outputs)
+                self.grad_outputs, self.pending = tuple(self.seen_outputs), self.count
+                self.seen_outputs = [None] * len(self.seen_outputs)
                 if not self.positions:
                     self._run_without_inputs()
             return g
@@ -245,7 +248,13 @@ class Module:
     def _call_with_hooks(self, args, kwargs):
         "Pre-hooks, backward-hook wrapping of the inputs, forward, forward hooks."
         hooks = self.__dict__
-        for hook in tuple(hooks.get("_forward_pre_hooks", {}).values()):
+        with_kwargs = hooks.get("_with_kwargs", ())
+        for key, hook in tuple(hooks.get("_forward_pre_hooks", {}).items()):
+            if key in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+                continue
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
@@ -254,37 +263,46 @@ class Module:
             backward = _BackwardHook(self, backward_hooks)
             args = backward.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
-        for hook in tuple(hooks.get("_forward_hooks", {}).values()):
-            result = hook(self, args, output)
+        for key, hook in tuple(hooks.get("_forward_hooks", {}).items()):
+            result = (hook(self, args, kwargs, output) if key in with_kwargs
+                      else hook(self, args, output))
             if result is not None:
                 output = result
         return backward.wrap_outputs(output) if backward_hooks else output
 
-    def _add_hook(self, kind, hook):
+    def _add_hook(self, kind, hook, prepend=False, with_kwargs=False):
         "Register `hook` in the dict named `kind`; the handle's remove() unhooks it."
         object.__setattr__(self, "_hooked", True)
-        return RemovableHandle(self.__dict__.setdefault(kind, {}), hook)
+        hooks = self.__dict__.setdefault(kind, {})
+        handle = RemovableHandle(hooks, hook)
+        if prepend:  # in place: the handle keeps this very dict
+            others = [(key, each) for key, each in hooks.items() if key != handle.id]
+            hooks.clear()
+            hooks.update([(handle.id, hook)] + others)
+        if with_kwargs:
+            self.__dict__.setdefault("_with_kwargs", set()).add(handle.id)
+        return handle
 
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         "Call hook(module, args) before forward; a non-None result replaces args."
-        return self._add_hook("_forward_pre_hooks", hook)
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
         "Call hook(module, args, output) after forward; non-None replaces output."
-        return self._add_hook("_forward_hooks", hook)
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
 
-    def register_full_backward_hook(self, hook):
+    def register_full_backward_hook(self, hook, prepend=False):
         "Call hook(module, grad_input, grad_output) in backward; may return grad_input."
-        return self._add_hook("_backward_hooks", hook)
+        return self._add_hook("_backward_hooks", hook, prepend)
 
     # --- walking the tree -------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         "(name, module) for it and all below, parents first; shared once by default."
         memo = set() if memo is None else memo
-        if id(self) in memo:
+        if self in memo:
             return
         if remove_duplicate:
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:

@@ -189,9 +189,7 @@ def test_named_modules_memo_and_duplicates():
         seq = L(lib).Sequential(shared, L(lib).ReLU(), shared)
         return ([n for n, _ in seq.named_modules()],
                 [n for n, _ in seq.named_modules(remove_duplicate=False)],
-                [n for n, _ in seq.named_modules(memo={shared}, prefix="p")]
-                if lib is torch else [n for n, _ in seq.named_modules(
-                    memo={id(shared)}, prefix="p")])
+                [n for n, _ in seq.named_modules(memo={shared}, prefix="p")])
     theirs, ours = both(run)
     assert ours == theirs
 
@@ -340,3 +338,70 @@ def test_no_hooks_means_plain_forward():
     assert not layer._hooked
     layer.register_forward_hook(lambda *a: None).remove()
     assert layer(nn.ones(1, 2)).shape == (1, 2)
+
+
+def test_prepend_and_with_kwargs_hooks():
+    def run(lib):
+        calls = []
+
+        class Scaled(L(lib).Module):
+            def forward(self, x, scale=1.0):
+                return x * scale
+        m = Scaled()
+        m.register_forward_pre_hook(lambda mod, args: calls.append("pre"))
+        m.register_forward_pre_hook(lambda mod, args: calls.append("pre first"),
+                                    prepend=True)
+        m.register_forward_pre_hook(
+            lambda mod, args, kwargs: (calls.append(("kw", sorted(kwargs))),
+                                       (args, {"scale": kwargs["scale"] * 10}))[1],
+            with_kwargs=True)
+        m.register_forward_hook(lambda mod, args, out: calls.append("fwd"))
+        m.register_forward_hook(
+            lambda mod, args, kwargs, out: (calls.append(("fwd kw", kwargs["scale"])),
+                                            out + 1)[1],
+            with_kwargs=True, prepend=True)
+        out = m(lib.ones(2), scale=2.0)
+        return calls, out.tolist()
+    theirs, ours = both(run)
+    assert ours == theirs
+
+
+def test_full_backward_hook_with_tuple_outputs():
+    rng = np.random.default_rng(2)
+    A, G1, G2 = rng.standard_normal((2, 3)), rng.standard_normal((2, 3)), rng.standard_normal(3)
+
+    def run(lib):
+        seen = []
+
+        class Split(L(lib).Module):
+            def forward(self, a):
+                return lib.sin(a), (a * a).sum(0)
+        m = Split()
+        m.register_full_backward_hook(lambda mod, gi, go: seen.append(
+            (len(gi), [g.numpy().copy() for g in gi], [g.numpy().copy() for g in go])))
+        a = lib.tensor(A, requires_grad=True)
+        first, second = m(a)
+        ((first * lib.tensor(G1)).sum() + (second * lib.tensor(G2)).sum()).backward()
+        return seen, a.grad.numpy()
+    theirs, ours = both(run)
+    assert len(ours[0]) == len(theirs[0]) == 1
+    assert ours[0][0][0] == theirs[0][0][0]
+    for a, b in zip(ours[0][0][1] + ours[0][0][2] + [ours[1]],
+                    theirs[0][0][1] + theirs[0][0][2] + [theirs[1]]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_backward_hook_second_order_matches_torch():
+    "With create_graph=True the hooked module stays differentiable twice."
+    A = np.array([[0.3, -0.7], [1.1, 0.2]])
+
+    def run(lib):
+        m = L(lib).Tanh()
+        m.register_full_backward_hook(lambda mod, gi, go: (gi[0] * 2,))
+        a = lib.tensor(A, requires_grad=True)
+        (g,) = lib.autograd.grad(m(a).pow(2).sum(), a, create_graph=True)
+        g.sum().backward()
+        return g.detach().numpy(), a.grad.numpy()
+    theirs, ours = both(run)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
