@@ -113,6 +113,10 @@ class _BackwardHook:
         "Call every hook; a non-None result replaces grad_input."
         for hook in tuple(self.hooks.values()):
             result = hook(self.module, grad_input, self.grad_outputs)
+            if result is not None and len(result) != len(grad_input):
+                raise RuntimeError("Backward hook returned an invalid number of "
+                                   f"grad_input, got {len(result)}, but expected "
+                                   f"{len(grad_input)}")
             if result is not None:
                 grad_input = tuple(result)
         return grad_input
@@ -329,6 +333,16 @@ class Module:
             raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
         if not isinstance(getattr(module, name), Parameter):
             raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return getattr(module, name)
+
+    def get_buffer(self, target):
+        "The buffer at the dotted path `target`, e.g. 'norm.running_mean'."
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
         return getattr(module, name)
 
     def add_module(self, name, module):
@@ -1224,6 +1238,28 @@ class ParameterDict(Module):
         value = self[key]
         del self[key]
         return value
+
+    def __reversed__(self):
+        return reversed(self._keys)
+
+    def copy(self):
+        "A new ParameterDict holding the same parameters."
+        return ParameterDict(collections.OrderedDict(self.items()))
+
+    def setdefault(self, key, default=None):
+        "The value under `key`, inserting `default` first if the key is new."
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self):
+        "Remove and return the last (key, value) pair."
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def fromkeys(self, keys, default=None):
+        "A new ParameterDict with every key of `keys` set to `default`."
+        return ParameterDict((key, default) for key in keys)
 
     def get(self, key, default=None):
         "The value under `key`, or `default`."

@@ -405,3 +405,34 @@ def test_backward_hook_second_order_matches_torch():
     theirs, ours = both(run)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_parameter_dict_mapping_methods_and_get_buffer():
+    def run(lib):
+        pd = L(lib).ParameterDict({"b": lib.ones(1), "a": lib.ones(2)})
+        out = [list(reversed(pd)), list(pd.copy()), pd.copy()["a"] is pd["a"],
+               pd.setdefault("c", lib.ones(3)).numel(), pd.setdefault("a").numel(),
+               list(pd.fromkeys(["x", "y"], lib.ones(1)))]
+        key, value = pd.popitem()
+        out += [key, value.numel(), list(pd), pd.get("q") is None, pd.get("a").numel()]
+        m = L(lib).BatchNorm1d(2)
+        out.append(tuple(m.get_buffer("running_mean").shape))
+        for bad in ("weight", "nothing"):
+            try:
+                m.get_buffer(bad)
+            except AttributeError as error:
+                out.append(str(error))
+        return out
+    theirs, ours = both(run)
+    assert ours == theirs
+
+
+def test_backward_hook_returning_a_wrong_number_of_gradients():
+    errors = []
+    for lib in LIBS:
+        m = L(lib).Tanh()
+        m.register_full_backward_hook(lambda mod, gi, go: (gi[0], gi[0]))
+        with pytest.raises(RuntimeError) as info:
+            m(lib.ones(2, requires_grad=True)).sum().backward()
+        errors.append(str(info.value))
+    assert errors[0] == errors[1]
