@@ -4,21 +4,27 @@
 __all__ = ['erf', 'Parameter', 'Module', 'linear', 'Linear', 'gelu', 'ReLU', 'Tanh',
            'Sigmoid', 'GELU', 'Softmax', 'LogSoftmax', 'Identity', 'Flatten',
            'Sequential', 'dropout', 'Dropout', 'embedding', 'Embedding', 'layer_norm',
-           'LayerNorm', 'batch_norm', 'BatchNorm1d']
+           'LayerNorm', 'batch_norm', 'BatchNorm1d', 'ModuleList', 'ModuleDict',
+           'ParameterList', 'ParameterDict']
 
 # %% ../book/14_modules.ipynb #76487ab9
 import collections
+import collections.abc
 import math
+import operator
 import warnings
 
 import numpy as np
 
 from . import factories, init
+from .dtypes import _check_device
+from .dtypes import dtype as DType
 from .engine import Tensor, record
 from .grad_mode import no_grad
 from .functions import _elementwise, log_softmax, relu, sigmoid, softmax, tanh
 from .inplace import _in_place_method
 from .shapes import _scatter
+from .utils.hooks import RemovableHandle
 
 # %% ../book/14_modules.ipynb #40e45e2e
 class Parameter(Tensor):
@@ -47,6 +53,110 @@ class _IncompatibleKeys(collections.namedtuple("IncompatibleKeys",
 def _quoted(names):
     "Names as torch lists them in errors: \"a\", \"b\"."
     return ", ".join(f'"{name}"' for name in names)
+
+
+def _as_tensor(grad):
+    "A gradient as the Tensor a hook is handed (None stays None)."
+    return Tensor._from_array(grad) if isinstance(grad, np.ndarray) else grad
+
+
+class _BackwardHook:
+    """Full backward hooks of one call: identity nodes around the inputs and outputs.
+
+    The inputs that require grad all feed one scalar `gate` node, and each input the
+    forward sees is an identity of its tensor that also depends on the gate. Backward
+    reaches the gate only after every one of those identities, so its vjps see all of
+    grad_input at once: they call the hooks and hand back the (replaced) gradients."""
+
+    def __init__(self, module, hooks):
+        self.module, self.hooks = module, hooks
+        self.grad_inputs, self.grad_outputs, self.replaced = [], None, None
+
+    def wrap_inputs(self, args):
+        "args with each tensor requiring grad replaced by an identity behind the gate."
+        self.positions = [i for i, a in enumerate(args)
+                          if isinstance(a, Tensor) and a.requires_grad]
+        self.grad_inputs = [None] * len(args)
+        if not self.positions:
+            return args
+        sources = [args[i] for i in self.positions]
+        gate = record(np.zeros((), sources[0]._data.dtype), tuple(sources),
+                      tuple(self._release(k) for k in range(len(sources))),
+                      "BackwardHookFunctionBackward")
+        args = list(args)
+        for i in self.positions:
+            args[i] = record(args[i]._data, (gate,), (self._capture(i),),
+                             "BackwardHookFunctionBackward")
+        return tuple(args)
+
+    def _capture(self, position):
+        "The vjp of an input's identity: keep its gradient, send zero to the gate."
+        def vjp(g, *_):
+            self.grad_inputs[position] = g
+            return (g * 0).sum()
+        return vjp
+
+    def _release(self, k):
+        "The gate's vjp toward input k: run the hooks once, then hand out gradient k."
+        def vjp(g, out, *sources):
+            if self.replaced is None:
+                self.replaced = self._run(tuple(map(_as_tensor, self.grad_inputs)))
+            grad = self.replaced[self.positions[k]]
+            if k == len(sources) - 1:  # the pass is over: ready for another backward
+                self.replaced, self.grad_inputs = None, [None] * len(self.grad_inputs)
+            if grad is None:
+                return sources[k] * 0
+            return grad._data if isinstance(g, np.ndarray) else grad
+        return vjp
+
+    def _run(self, grad_input):
+        "Call every hook; a non-None result replaces grad_input."
+        for hook in tuple(self.hooks.values()):
+            result = hook(self.module, grad_input, self.grad_outputs)
+            if result is not None and len(result) != len(grad_input):
+                raise RuntimeError("Backward hook returned an invalid number of "
+                                   f"grad_input, got {len(result)}, but expected "
+                                   f"{len(grad_input)}")
+            if result is not None:
+                grad_input = tuple(result)
+        return grad_input
+
+    def wrap_outputs(self, output):
+        "The output (or tuple of outputs) behind identities that record grad_output."
+        single = isinstance(output, Tensor)
+        outputs = (output,) if single else tuple(output)
+        wrapped = [k for k, o in enumerate(outputs)
+                   if isinstance(o, Tensor) and o.requires_grad]
+        self.seen_outputs, self.count = [None] * len(outputs), len(wrapped)
+        self.pending = self.count
+        outputs = list(outputs)
+        for k in wrapped:
+            outputs[k] = record(outputs[k]._data, (outputs[k],), (self._output(k),),
+                                "BackwardHookFunctionBackward")
+        return outputs[0] if single else type(output)(outputs)
+
+    def _output(self, k):
+        "The vjp of an output's identity: record grad_output (hooks run if no inputs)."
+        def vjp(g, *_):
+            self.seen_outputs[k] = _as_tensor(g)
+            self.pending -= 1
+            if self.pending == 0:
+                self.grad_outputs, self.pending = tuple(self.seen_outputs), self.count
+                self.seen_outputs = [None] * len(self.seen_outputs)
+                if not self.positions:
+                    self._run_without_inputs()
+            return g
+        return vjp
+
+    def _run_without_inputs(self):
+        "No input requires grad: hooks see grad_input of Nones and may not replace it."
+        for hook in tuple(self.hooks.values()):
+            result = hook(self.module, (None,) * len(self.grad_inputs),
+                          self.grad_outputs)
+            if result is not None and any(r is not None for r in result):
+                raise RuntimeError("Backward hook for Modules where no input requires "
+                                   "gradient should always return None or None for "
+                                   "all gradients.")
 
 
 class Module:
@@ -132,22 +242,125 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the '
                                   'required "forward" function')
 
+    _hooked = False  # True once a hook is registered: only then does __call__ look
+
     def __call__(self, *args, **kwargs):
+        if self._hooked:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args, kwargs):
+        "Pre-hooks, backward-hook wrapping of the inputs, forward, forward hooks."
+        hooks = self.__dict__
+        with_kwargs = hooks.get("_with_kwargs", ())
+        for key, hook in tuple(hooks.get("_forward_pre_hooks", {}).items()):
+            if key in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+                continue
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = hooks.get("_backward_hooks")
+        if backward_hooks:
+            backward = _BackwardHook(self, backward_hooks)
+            args = backward.wrap_inputs(args)
+        output = self.forward(*args, **kwargs)
+        for key, hook in tuple(hooks.get("_forward_hooks", {}).items()):
+            result = (hook(self, args, kwargs, output) if key in with_kwargs
+                      else hook(self, args, output))
+            if result is not None:
+                output = result
+        return backward.wrap_outputs(output) if backward_hooks else output
+
+    def _add_hook(self, kind, hook, prepend=False, with_kwargs=False):
+        "Register `hook` in the dict named `kind`; the handle's remove() unhooks it."
+        object.__setattr__(self, "_hooked", True)
+        hooks = self.__dict__.setdefault(kind, {})
+        handle = RemovableHandle(hooks, hook)
+        if prepend:  # in place: the handle keeps this very dict
+            others = [(key, each) for key, each in hooks.items() if key != handle.id]
+            hooks.clear()
+            hooks.update([(handle.id, hook)] + others)
+        if with_kwargs:
+            self.__dict__.setdefault("_with_kwargs", set()).add(handle.id)
+        return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        "Call hook(module, args) before forward; a non-None result replaces args."
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        "Call hook(module, args, output) after forward; non-None replaces output."
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        "Call hook(module, grad_input, grad_output) in backward; may return grad_input."
+        return self._add_hook("_backward_hooks", hook, prepend)
 
     # --- walking the tree -------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         "(name, module) for it and all below, parents first; shared once by default."
         memo = set() if memo is None else memo
-        if id(self) in memo:
+        if self in memo:
             return
         if remove_duplicate:
-            memo.add(id(self))
+            memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
                 yield from child.named_modules(
                     memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+
+    def get_submodule(self, target):
+        "The module at the dotted path `target` ('' is this module)."
+        module = self
+        for item in target.split(".") if target else []:
+            if not hasattr(module, item):
+                raise AttributeError(
+                    f"{type(module).__name__} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def get_parameter(self, target):
+        "The parameter at the dotted path `target`, e.g. 'layers.0.weight'."
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        if not isinstance(getattr(module, name), Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return getattr(module, name)
+
+    def get_buffer(self, target):
+        "The buffer at the dotted path `target`, e.g. 'norm.running_mean'."
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(module, name)
+
+    def add_module(self, name, module):
+        "Register `module` (or None) as the child `name`."
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError("module name should be a string. "
+                            f"Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
 
     def modules(self):
         "This module and every module below it."
@@ -223,14 +436,48 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
-    def _cast(self, dtype):
+    def _cast(self, dtype, kinds="f"):
         "Convert floating parameters, buffers (and gradients) to `dtype`, in place."
         for tensor in list(self.parameters()) + list(self.buffers()):
-            if tensor.dtype.kind == "f":
+            if tensor.dtype.kind in kinds:
                 tensor._data = tensor._data.astype(dtype)
                 if tensor.grad is not None:
                     tensor._grad = Tensor._from_array(tensor.grad._data.astype(dtype))
         return self
+
+    def to(self, *args, **kwargs):
+        "Convert floating parameters and buffers to a dtype (CPU only); return self."
+        dtype = kwargs.get("dtype")
+        for arg in list(args) + [kwargs.get("device")]:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, DType):
+                dtype = arg
+            else:
+                _check_device(arg)
+        if dtype is None:
+            return self
+        if np.dtype(dtype).kind not in "fc":
+            raise TypeError("nn.Module.to only accepts floating point or complex "
+                            f"dtypes, but got desired dtype={dtype}")
+        return self._cast(np.dtype(dtype))
+
+    def cpu(self):
+        "Parameters and buffers already live on the CPU; return self."
+        return self
+
+    def cuda(self, device=None):
+        "A RuntimeError: nn computes on the CPU only."
+        _check_device("cuda" if device is None else device)
+        return self
+
+    def half(self):
+        "Convert floating-point parameters and buffers to float16; return self."
+        return self._cast(np.float16)
+
+    def type(self, dst_type):
+        "Convert every parameter and buffer (integers too) to dst_type; return self."
+        return self._cast(np.dtype(dst_type), kinds="biufc")
 
     def double(self):
         "Convert floating-point parameters and buffers to float64; return self."
@@ -264,11 +511,11 @@ class Module:
                     f"{own[name].shape}."
                     for name, value in state_dict.items()
                     if name in own and np.shape(value) != own[name].shape]
-        if strict:
-            problems += ([f"Missing key(s) in state_dict: {_quoted(missing)}."]
-                         * bool(missing))
-            problems += ([f"Unexpected key(s) in state_dict: {_quoted(unexpected)}."]
-                         * bool(unexpected))
+        if strict:  # torch's order and trailing spaces
+            problems = ([f"Missing key(s) in state_dict: {_quoted(missing)}. "]
+                        * bool(missing)
+                        + [f"Unexpected key(s) in state_dict: {_quoted(unexpected)}. "]
+                        * bool(unexpected) + problems)
         if problems:
             raise RuntimeError(f"Error(s) in loading state_dict for "
                                f"{type(self).__name__}:\n\t" + "\n\t".join(problems))
@@ -285,10 +532,10 @@ class Module:
     def __repr__(self):
         children = [f"({name}): " + repr(child).replace("\n", "\n  ")
                     for name, child in self._modules.items()]
-        lines = ([self.extra_repr()] if self.extra_repr() else []) + children
-        if not children:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+        extra = self.extra_repr().split("\n") if self.extra_repr() else []
+        if len(extra) <= 1 and not children:
+            return f"{type(self).__name__}({''.join(extra)})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(extra + children) + "\n)"
 
 # %% ../book/14_modules.ipynb #636a7ebd
 def linear(input, weight, bias=None):
@@ -723,3 +970,330 @@ class BatchNorm1d(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
+
+# %% ../book/14_modules.ipynb #d2675736
+def _absolute_index(index, length):
+    "index as a non-negative position, torch's IndexError when it is out of range."
+    index = operator.index(index)
+    if not -length <= index < length:
+        raise IndexError(f"index {index} is out of range")
+    return index % length
+
+
+def _tensor_line(key, value, type_name=False):
+    "One line of a ParameterList (dtype) / ParameterDict (type name) repr of a value."
+    if not isinstance(value, Tensor):
+        return f"  ({key}): Object of type: {type(value).__name__}"
+    kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+    size = "x".join(map(str, value.shape))
+    described = value.type() if type_name else value.dtype
+    return f"  ({key}): {kind} containing: [{described} of size {size}]"
+
+
+class ModuleList(Module):
+    "A list of modules, each registered under its position '0', '1', ..."
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return type(self)(modules[index])
+        return modules[_absolute_index(index, len(self))]
+
+    def __setitem__(self, index, module):
+        self.add_module(str(_absolute_index(index, len(self))), module)
+
+    def __delitem__(self, index):
+        keys = list(self._modules)
+        for key in (keys[index] if isinstance(index, slice)
+                    else [keys[_absolute_index(index, len(self))]]):
+            del self._modules[key]
+        modules = list(self._modules.values())  # renumber 0, 1, ...
+        self._modules.clear()
+        self._modules.update((str(i), module) for i, module in enumerate(modules))
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return ModuleList(list(self) + list(other))
+
+    def insert(self, index, module):
+        "Put `module` before position `index`."
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for i, each in enumerate(modules):
+            self.add_module(str(i), each)
+
+    def append(self, module):
+        "Add a module at the end; return self."
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        "Append every module of an iterable; return self."
+        if not isinstance(modules, collections.abc.Iterable):
+            raise TypeError("ModuleList.extend should be called with an iterable, "
+                            f"but got {type(modules).__name__}")
+        for module in modules:
+            self.append(module)
+        return self
+
+    def pop(self, index=-1):
+        "Remove and return the module at `index`."
+        module = self[index]
+        del self[index]
+        return module
+
+    def __repr__(self):
+        "Runs of equal modules are shown once: (0-2): 3 x Linear(...)."
+        reprs = [repr(module) for module in self]
+        if not reprs:
+            return "ModuleList()"
+        runs = []  # [first, last, repr]
+        for i, text in enumerate(reprs):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = [(f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}")
+                 .replace("\n", "\n  ") for a, b, text in runs]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    "An ordered dict of modules, each registered under its key."
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def clear(self):
+        "Remove every module."
+        self._modules.clear()
+
+    def pop(self, key):
+        "Remove the module under `key` and return it."
+        module = self[key]
+        del self[key]
+        return module
+
+    def keys(self):
+        "The keys, in insertion order."
+        return self._modules.keys()
+
+    def items(self):
+        "(key, module) pairs, in insertion order."
+        return self._modules.items()
+
+    def values(self):
+        "The modules, in insertion order."
+        return self._modules.values()
+
+    def update(self, modules):
+        "Add the modules of a mapping or of an iterable of (key, module) pairs."
+        if not isinstance(modules, collections.abc.Iterable):
+            raise TypeError("ModuleDict.update should be called with an iterable of "
+                            f"key/value pairs, but got {type(modules).__name__}")
+        pairs = (modules.items() if isinstance(modules, collections.abc.Mapping)
+                 else modules)
+        for j, pair in enumerate(pairs):
+            _check_pair(pair, j, "ModuleDict")
+            self[pair[0]] = pair[1]
+
+
+def _check_pair(pair, j, kind):
+    "torch's errors for an update element that is not a (key, value) pair."
+    if not isinstance(pair, collections.abc.Iterable):
+        raise TypeError(f"{kind} update sequence element #{j} should be Iterable; "
+                        f"is{type(pair).__name__}")
+    if len(pair) != 2:
+        raise ValueError(f"{kind} update sequence element #{j} has length "
+                         f"{len(pair)}; 2 is required")
+
+
+def _as_parameter(value):
+    "A plain Tensor becomes a Parameter (as torch's containers do); others stay."
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+class ParameterList(Module):
+    "A list of parameters registered as '0', '1', ... (tensors become Parameters)."
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(self[i] for i in range(len(self))[index])
+        return getattr(self, str(_absolute_index(index, len(self))))
+
+    def __setitem__(self, index, value):
+        setattr(self, str(_absolute_index(index, len(self))), _as_parameter(value))
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def append(self, value):
+        "Add a value (a tensor becomes a Parameter) at the end; return self."
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values):
+        "Append every value of an iterable; return self."
+        if (not isinstance(values, collections.abc.Iterable)
+                or isinstance(values, Tensor)):
+            raise TypeError("ParameterList.extend should be called with an iterable, "
+                            f"but got {type(values).__name__}")
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_tensor_line(k, value) for k, value in enumerate(self))
+
+
+class ParameterDict(Module):
+    "An ordered dict of parameters registered under their keys (tensors wrapped)."
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key "
+                            f"as it is not a string (type is '{type(key).__name__}'). "
+                            "Open a bug report on GitHub if you need non-string keys.")
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def clear(self):
+        "Remove every entry."
+        for key in list(self._keys):
+            del self[key]
+
+    def pop(self, key):
+        "Remove the entry `key` and return its value."
+        value = self[key]
+        del self[key]
+        return value
+
+    def __reversed__(self):
+        return reversed(self._keys)
+
+    def copy(self):
+        "A new ParameterDict holding the same parameters."
+        return ParameterDict(collections.OrderedDict(self.items()))
+
+    def setdefault(self, key, default=None):
+        "The value under `key`, inserting `default` first if the key is new."
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def popitem(self):
+        "Remove and return the last (key, value) pair."
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def fromkeys(self, keys, default=None):
+        "A new ParameterDict with every key of `keys` set to `default`."
+        return ParameterDict((key, default) for key in keys)
+
+    def get(self, key, default=None):
+        "The value under `key`, or `default`."
+        return self[key] if key in self else default
+
+    def keys(self):
+        "The keys, in insertion order."
+        return self._keys.keys()
+
+    def items(self):
+        "(key, value) pairs, in insertion order."
+        return ((key, self[key]) for key in self._keys)
+
+    def values(self):
+        "The values, in insertion order."
+        return (self[key] for key in self._keys)
+
+    def update(self, parameters):
+        "Add entries of a mapping (a plain dict in sorted key order) or of pairs."
+        if not isinstance(parameters, collections.abc.Iterable):
+            raise TypeError("ParametersDict.update should be called with an "
+                            "iterable of key/value pairs, but got "
+                            f"{type(parameters).__name__}")
+        if isinstance(parameters, (collections.OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif isinstance(parameters, collections.abc.Mapping):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = parameters
+        for j, pair in enumerate(pairs):
+            _check_pair(pair, j, "ParameterDict")
+            self[pair[0]] = pair[1]
+
+    def extra_repr(self):
+        return "\n".join(_tensor_line(key, value, True)
+                         for key, value in self.items())
+
