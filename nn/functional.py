@@ -4,7 +4,8 @@
 __all__ = ['softmax', 'log_softmax', 'softplus', 'silu', 'mish', 'relu', 'sigmoid',
            'tanh', 'gelu', 'linear', 'dropout', 'embedding', 'layer_norm',
            'batch_norm', 'cross_entropy', 'nll_loss', 'mse_loss',
-           'binary_cross_entropy_with_logits', 'conv2d', 'max_pool2d', 'one_hot']
+           'binary_cross_entropy_with_logits', 'conv2d', 'max_pool2d', 'one_hot',
+           'leaky_relu', 'elu', 'hardtanh', 'relu6', 'dropout2d']
 
 # %% ../book/17_functional.ipynb #a64c93d3
 import numpy as np
@@ -15,14 +16,16 @@ from .engine import Tensor, _bump_version, _is_floating, record
 from .functions import _sigmoid, relu, sigmoid, tanh
 from .losses import (binary_cross_entropy_with_logits, cross_entropy, mse_loss,
                        nll_loss)
-from .modules import (_implicit_softmax_dim, batch_norm, dropout, embedding, gelu,
-                        layer_norm, linear)
+from .modules import (_implicit_softmax_dim, batch_norm, dropout, dropout2d, elu,
+                        embedding, gelu, hardtanh, layer_norm, leaky_relu, linear,
+                        relu6)
 from .selection import one_hot
 
 _all_ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear",
          "dropout", "embedding", "layer_norm", "batch_norm", "cross_entropy",
          "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "conv2d",
-         "max_pool2d", "softplus", "silu", "mish", "one_hot"]
+         "max_pool2d", "softplus", "silu", "mish", "one_hot", "leaky_relu", "elu",
+         "hardtanh", "relu6", "dropout2d"]
 
 # %% ../book/17_functional.ipynb #0ee991b8
 def softmax(input, dim=None, dtype=None):

@@ -3,9 +3,10 @@
 # %% auto #0
 __all__ = ['erf', 'Parameter', 'Module', 'linear', 'Linear', 'gelu', 'ReLU', 'Tanh',
            'Sigmoid', 'GELU', 'Softmax', 'LogSoftmax', 'Identity', 'Flatten',
-           'Sequential', 'dropout', 'Dropout', 'embedding', 'Embedding', 'layer_norm',
-           'LayerNorm', 'batch_norm', 'BatchNorm1d', 'ModuleList', 'ModuleDict',
-           'ParameterList', 'ParameterDict']
+           'Sequential', 'dropout', 'Dropout', 'LeakyReLU', 'ELU', 'Hardtanh', 'ReLU6',
+           'SiLU', 'Mish', 'Softplus', 'Unflatten', 'Dropout2d', 'embedding',
+           'Embedding', 'layer_norm', 'LayerNorm', 'batch_norm', 'BatchNorm1d',
+           'ModuleList', 'ModuleDict', 'ParameterList', 'ParameterDict']
 
 # %% ../book/14_modules.ipynb #76487ab9
 import collections
@@ -806,6 +807,219 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+# %% ../book/14_modules.ipynb #892dd777
+def _overwrite(name, input, result, inplace):
+    "`result`, or (inplace=True) `input` overwritten with it (only outside autograd)."
+    from .functional import _in_place  # functional imports this module
+    return _in_place(name, input, result, inplace)
+
+
+def _floating_data(name, input):
+    "The array of a floating tensor; NotImplementedError for integers, as in torch."
+    from .functional import _floating
+    return _floating(name, input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    "x where x > 0, negative_slope * x elsewhere."
+    x = _floating_data("leaky_relu", input)
+    slope = np.where(x > 0, 1, negative_slope).astype(x.dtype)
+    y = record(x * slope, (input,), (lambda g, *_: g * slope,), "LeakyReluBackward0")
+    return _overwrite("leaky_relu", input, y, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    "x where x > 0, alpha (e^x - 1) elsewhere."
+    x = _floating_data("elu", input)
+    positive = x > 0
+    negative = (~positive).astype(x.dtype)  # e^(x * negative) stays finite for large x
+    y = np.where(positive, x, alpha * np.expm1(x * negative)).astype(x.dtype)
+
+    def vjp(g, y, x):
+        return g * np.where(positive, 1, alpha * np.exp(x * negative))
+    y = record(y, (input,), (vjp,), "EluBackward0")
+    return _overwrite("elu", input, y, inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    "x clamped to [min_val, max_val]; slope 1 strictly inside, 0 elsewhere."
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    x = input._data
+    inside = ((x > min_val) & (x < max_val)).astype(x.dtype)
+    y = np.clip(x, min_val, max_val).astype(x.dtype)
+    y = record(y, (input,), (lambda g, *_: g * inside,), "HardtanhBackward0")
+    return _overwrite("hardtanh", input, y, inplace)
+
+
+def relu6(input, inplace=False):
+    "min(max(x, 0), 6) elementwise."
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def _check_probability(p):
+    "ValueError, as torch, for a dropout probability outside [0, 1]."
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _warn_dropout2d_dims(ndim):
+    "torch's warnings for inputs that are not (N, C, H, W) or (C, H, W)."
+    if ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {ndim}-D input to dropout2d, which is "
+                      "deprecated and will result in an error in a future release. "
+                      "To retain the behavior and silence this warning, please use "
+                      "dropout instead.", stacklevel=3)
+    if ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is "
+                      "interpreted as shape (N, C, L), where C is the channel dim.",
+                      stacklevel=3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    "Zero whole channels input[n, c] with probability p; scale the rest by 1/(1-p)."
+    _check_probability(p)
+    _warn_dropout2d_dims(input.ndim)
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the "
+                           "input")
+    channels = input.shape[:2] + (1,) * (input.ndim - 2)
+    keep = factories._generator.random(channels) >= p
+    scale = (keep / (1 - p) if p < 1 else np.zeros(channels)).astype(input.dtype)
+    y = record(input._data * scale, (input,), (lambda g, *_: g * scale,),
+               "MulBackward0")
+    return _overwrite("dropout2d", input, y, inplace)
+
+
+# %% ../book/14_modules.ipynb #968b5fdd
+def _inplace_text(inplace, first=False):
+    "The ', inplace=True' torch's reprs add (only when True)."
+    return ("" if first else ", ") + "inplace=True" if inplace else ""
+
+
+class LeakyReLU(Module):
+    "x where x > 0, negative_slope * x elsewhere."
+
+    def __init__(self, negative_slope=1e-2, inplace=False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input):
+        return leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}{_inplace_text(self.inplace)}"
+
+
+class ELU(Module):
+    "x where x > 0, alpha (e^x - 1) elsewhere."
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}{_inplace_text(self.inplace)}"
+
+
+class Hardtanh(Module):
+    "x clamped to [min_val, max_val]."
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+        assert self.max_val > self.min_val
+
+    def forward(self, input):
+        return hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self):
+        return (f"min_val={self.min_val}, max_val={self.max_val}"
+                f"{_inplace_text(self.inplace)}")
+
+
+class ReLU6(Hardtanh):
+    "min(max(x, 0), 6) elementwise."
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return _inplace_text(self.inplace, first=True)
+
+
+class SiLU(Module):
+    "x * sigmoid(x) elementwise."
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        from .functional import silu
+        return silu(input, self.inplace)
+
+    def extra_repr(self):
+        return _inplace_text(self.inplace, first=True)
+
+
+class Mish(SiLU):
+    "x * tanh(softplus(x)) elementwise."
+
+    def forward(self, input):
+        from .functional import mish
+        return mish(input, self.inplace)
+
+
+class Softplus(Module):
+    "log(1 + e^(beta x)) / beta elementwise (x itself where beta x > threshold)."
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input):
+        from .functional import softplus
+        return softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Unflatten(Module):
+    "Split dim `dim` into the shape `unflattened_size` (Flatten's inverse)."
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError("unflattened_size must be tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for i, size in enumerate(unflattened_size):
+            if not isinstance(size, int):
+                raise TypeError("unflattened_size must be tuple of ints, but found "
+                                f"element of type {type(size).__name__} at pos {i}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Dropout2d(Dropout):
+    "Channel-wise dropout: whole feature maps zeroed with probability p when training."
+
+    def forward(self, input):
+        return dropout2d(input, self.p, self.training, self.inplace)
+
 
 # %% ../book/14_modules.ipynb #8ca69821
 def embedding(input, weight, padding_idx=None):
