@@ -4,7 +4,8 @@
 __all__ = ['softmax', 'log_softmax', 'softplus', 'silu', 'mish', 'relu', 'sigmoid',
            'tanh', 'gelu', 'linear', 'dropout', 'embedding', 'layer_norm',
            'batch_norm', 'cross_entropy', 'nll_loss', 'mse_loss',
-           'binary_cross_entropy_with_logits', 'conv2d', 'max_pool2d', 'one_hot']
+           'binary_cross_entropy_with_logits', 'conv2d', 'max_pool2d', 'one_hot',
+           'l1_loss', 'smooth_l1_loss', 'huber_loss', 'binary_cross_entropy', 'kl_div']
 
 # %% ../book/17_functional.ipynb #a64c93d3
 import numpy as np
@@ -13,8 +14,9 @@ from . import functions
 from .conv import conv2d, max_pool2d
 from .engine import Tensor, _bump_version, _is_floating, record
 from .functions import _sigmoid, relu, sigmoid, tanh
-from .losses import (binary_cross_entropy_with_logits, cross_entropy, mse_loss,
-                       nll_loss)
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                       cross_entropy, huber_loss, kl_div, l1_loss, mse_loss,
+                       nll_loss, smooth_l1_loss)
 from .modules import (_implicit_softmax_dim, batch_norm, dropout, embedding, gelu,
                         layer_norm, linear)
 from .selection import one_hot
@@ -22,7 +24,8 @@ from .selection import one_hot
 _all_ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear",
          "dropout", "embedding", "layer_norm", "batch_norm", "cross_entropy",
          "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "conv2d",
-         "max_pool2d", "softplus", "silu", "mish", "one_hot"]
+         "max_pool2d", "softplus", "silu", "mish", "one_hot", "l1_loss",
+         "smooth_l1_loss", "huber_loss", "binary_cross_entropy", "kl_div"]
 
 # %% ../book/17_functional.ipynb #0ee991b8
 def softmax(input, dim=None, dtype=None):
