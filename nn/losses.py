@@ -2,9 +2,9 @@
 
 # %% auto #0
 __all__ = ['mse_loss', 'nll_loss', 'cross_entropy', 'binary_cross_entropy_with_logits',
-           'MSELoss', 'NLLLoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'L1Loss',
-           'SmoothL1Loss', 'HuberLoss', 'BCELoss', 'KLDivLoss', 'l1_loss',
-           'huber_loss', 'smooth_l1_loss', 'binary_cross_entropy', 'kl_div']
+           'MSELoss', 'NLLLoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'l1_loss',
+           'huber_loss', 'smooth_l1_loss', 'binary_cross_entropy', 'kl_div', 'L1Loss',
+           'SmoothL1Loss', 'HuberLoss', 'BCELoss', 'KLDivLoss']
 
 # %% ../book/15_losses.ipynb #671f3e7c
 import warnings
@@ -465,57 +465,6 @@ class BCEWithLogitsLoss(_Loss):
                                                 reduction=self.reduction,
                                                 pos_weight=self.pos_weight)
 
-# %% ../book/15_losses.ipynb #2087fb38
-class L1Loss(_Loss):
-    "The mean absolute error as a module: L1Loss()(x, y) is l1_loss(x, y)."
-
-    def forward(self, input, target):
-        return l1_loss(input, target, reduction=self.reduction)
-
-
-class SmoothL1Loss(_Loss):
-    "smooth_l1_loss as a module, with its beta."
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
-        super().__init__(size_average, reduce, reduction)
-        self.beta = beta
-
-    def forward(self, input, target):
-        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
-
-
-class HuberLoss(_Loss):
-    "huber_loss as a module, with its delta."
-
-    def __init__(self, reduction="mean", delta=1.0):
-        super().__init__(reduction=reduction)
-        self.delta = delta
-
-    def forward(self, input, target):
-        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
-
-
-class BCELoss(_WeightedLoss):
-    "Binary cross-entropy of probabilities as a module; the weight: an optional buffer."
-
-    def forward(self, input, target):
-        return binary_cross_entropy(input, target, weight=self.weight,
-                                    reduction=self.reduction)
-
-
-class KLDivLoss(_Loss):
-    "kl_div as a module: input log-probabilities, target probabilities (or their logs)."
-
-    def __init__(self, size_average=None, reduce=None, reduction="mean",
-                 log_target=False):
-        super().__init__(size_average, reduce, reduction)
-        self.log_target = log_target
-
-    def forward(self, input, target):
-        return kl_div(input, target, reduction=self.reduction,
-                      log_target=self.log_target)
-
-
 # %% ../book/15_losses.ipynb #231336c7
 def _warn_if_shapes_differ(input, target):
     "PyTorch's warning when a regression target broadcasts against its input."
@@ -705,4 +654,55 @@ def _xlogx(t):
     "t log t with 0 log 0 = 0 (torch's xlogy(t, t)); nan for negative t."
     with np.errstate(invalid="ignore"):
         return np.where(t == 0, 0, t * np.log(np.where(t == 0, 1, t)))
+
+
+# %% ../book/15_losses.ipynb #2087fb38
+class L1Loss(_Loss):
+    "The mean absolute error as a module: L1Loss()(x, y) is l1_loss(x, y)."
+
+    def forward(self, input, target):
+        return l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    "smooth_l1_loss as a module, with its beta."
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    "huber_loss as a module, with its delta."
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class BCELoss(_WeightedLoss):
+    "Binary cross-entropy of probabilities as a module; the weight: an optional buffer."
+
+    def forward(self, input, target):
+        return binary_cross_entropy(input, target, weight=self.weight,
+                                    reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    "kl_div as a module: input log-probabilities, target probabilities (or their logs)."
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean",
+                 log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return kl_div(input, target, reduction=self.reduction,
+                      log_target=self.log_target)
 
