@@ -581,9 +581,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"Found dtype {target.dtype} but expected {input.dtype}")
     w = _bce_weight(weight, input)
     x = input._data
-    if ((x < 0) | (x > 1)).any():
+    if not ((x >= 0) & (x <= 1)).all():  # nan too
         raise RuntimeError("all elements of input should be between 0 and 1")
     y = target._data
+    if not ((y >= 0) & (y <= 1)).all():
+        raise RuntimeError("all elements of target should be between 0 and 1")
     with np.errstate(divide="ignore"):
         log_x, log_1mx = (np.maximum(np.log(v), -100) for v in (x, 1 - x))
     losses = -w * (y * log_x + (1 - y) * log_1mx)
@@ -620,10 +622,13 @@ def _bce_weight(weight, input):
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
            log_target=False):
     "Pointwise KL divergence t (log t - x), x and (if log_target) t log-probabilities."
-    batchmean = reduction == "batchmean" and size_average is None and reduce is None
-    reduction = "sum" if batchmean else _reduction_mode(reduction, size_average,
-                                                        reduce)
-    if reduction == "mean":
+    legacy = size_average is not None or reduce is not None
+    # 'batchmean' is the sum divided by the batch size (as is any legacy reduction
+    # asked for together with it: torch divides whenever reduction='batchmean')
+    batch_divided = reduction == "batchmean"
+    reduction = ("sum" if batch_divided and not legacy
+                 else _reduction_mode(reduction, size_average, reduce))
+    if reduction == "mean" and not legacy:
         warnings.warn("reduction: 'mean' divides the total loss by both the batch "
                       "size and the support size.'batchmean' divides only by the "
                       "batch size, and aligns with the KL div math definition.'mean' "
@@ -634,19 +639,24 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
     if not _is_floating(x.dtype):
         raise RuntimeError("kl_div: Integral inputs not supported.")
     losses = (np.exp(t) * (t - x) if log_target else _xlogx(t) - t * x)
-    divisor = (input.shape[0] if input.ndim else 1) if batchmean else losses.size
-    result, spread = _reduce(losses, "mean" if batchmean else reduction, divisor)
+    batch = input.shape[0] if batch_divided and input.ndim else 1
+    result, spread = _reduce(losses, reduction, losses.size)
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty batch gives nan
+        result = np.asarray(result / batch, dtype=result.dtype)
+
+    def per_batch(g):
+        return spread(g) / batch
     zero = np.asarray(t == 0)
 
     def input_vjp(g, L, x, t):
-        return -spread(g) * (np.exp(t) if log_target else t)
+        return -per_batch(g) * (np.exp(t) if log_target else t)
 
     def target_vjp(g, L, x, t):
         if log_target:
-            return spread(g) * np.exp(t) * (t - x + 1)
+            return per_batch(g) * np.exp(t) * (t - x + 1)
         # d(t log t)/dt = log t + 1; torch's nan where t = 0
         log_t = np.log(np.where(zero, 1, t))
-        return spread(g) * np.where(zero, np.nan, log_t + 1 - x)
+        return per_batch(g) * np.where(zero, np.nan, log_t + 1 - x)
     return record(result, tensors, (input_vjp, target_vjp), "KlDivBackward0")
 
 

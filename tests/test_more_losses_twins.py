@@ -275,3 +275,42 @@ def test_errors_have_torchs_type(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         twin_raises(BAD[name], np.array([0.2, 0.5, 0.7], dtype=np.float32))
+
+
+@pytest.mark.parametrize("flags", [{"reduce": False}, {"size_average": False}, {"size_average": True}],
+                         ids=str)
+@pytest.mark.parametrize("reduction", ["batchmean", "mean"])
+def test_kl_div_deprecated_flags_like_torch(flags, reduction):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        twin(lambda lib, x, t: F(lib).kl_div(x, t, reduction=reduction, **flags), LOG_P, Q)
+
+
+@pytest.mark.parametrize("flags", [{"reduce": False}, {"size_average": False}], ids=str)
+def test_deprecated_flags_of_the_other_losses(flags):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        twin(lambda lib, x, y: F(lib).l1_loss(x, y, **flags), X, Y)
+        twin(lambda lib, x, y: F(lib).smooth_l1_loss(x, y, beta=0.5, **flags), X, Y)
+        twin(lambda lib, x, y: F(lib).binary_cross_entropy(x, y, **flags), PROBABILITIES, LABELS)
+
+
+def test_kl_div_mean_warns_only_without_deprecated_flags():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nn.functional.kl_div(nn.tensor(LOG_P), nn.tensor(Q), size_average=True)
+    assert not any("batchmean" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "none"])
+def test_empty_batches_like_torch(reduction):
+    twin(lambda lib, x, t: F(lib).kl_div(x, t, reduction=reduction), np.zeros((0, 3)), np.zeros((0, 3)))
+    for loss in ("l1_loss", "huber_loss", "binary_cross_entropy"):
+        twin(lambda lib, x, y: getattr(F(lib), loss)(x, y, reduction=reduction.replace("batch", "")),
+             np.zeros(0), np.zeros(0))
+
+
+@pytest.mark.parametrize("values", [([0.5], [2.0]), ([0.5], [-0.5]), ([0.5], [np.nan]), ([np.nan], [0.5])],
+                         ids=str)
+def test_binary_cross_entropy_refuses_values_outside_0_1(values):
+    twin_raises(lambda lib, x, y: F(lib).binary_cross_entropy(x, y), *map(np.array, values))
