@@ -5,7 +5,8 @@ __all__ = ['softmax', 'log_softmax', 'softplus', 'silu', 'mish', 'relu', 'sigmoi
            'tanh', 'gelu', 'linear', 'dropout', 'embedding', 'layer_norm',
            'batch_norm', 'cross_entropy', 'nll_loss', 'mse_loss',
            'binary_cross_entropy_with_logits', 'conv2d', 'max_pool2d', 'one_hot',
-           'leaky_relu', 'elu', 'hardtanh', 'relu6', 'dropout2d']
+           'leaky_relu', 'elu', 'hardtanh', 'relu6', 'dropout2d', 'l1_loss',
+           'smooth_l1_loss', 'huber_loss', 'binary_cross_entropy', 'kl_div']
 
 # %% ../book/17_functional.ipynb #a64c93d3
 import numpy as np
@@ -14,8 +15,9 @@ from . import functions
 from .conv import conv2d, max_pool2d
 from .engine import Tensor, _bump_version, _is_floating, record
 from .functions import _sigmoid, relu, sigmoid, tanh
-from .losses import (binary_cross_entropy_with_logits, cross_entropy, mse_loss,
-                       nll_loss)
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits,
+                       cross_entropy, huber_loss, kl_div, l1_loss, mse_loss,
+                       nll_loss, smooth_l1_loss)
 from .modules import (_implicit_softmax_dim, batch_norm, dropout, dropout2d, elu,
                         embedding, gelu, hardtanh, layer_norm, leaky_relu, linear,
                         relu6)
@@ -25,7 +27,8 @@ _all_ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear",
          "dropout", "embedding", "layer_norm", "batch_norm", "cross_entropy",
          "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "conv2d",
          "max_pool2d", "softplus", "silu", "mish", "one_hot", "leaky_relu", "elu",
-         "hardtanh", "relu6", "dropout2d"]
+         "hardtanh", "relu6", "dropout2d", "l1_loss", "smooth_l1_loss",
+         "huber_loss", "binary_cross_entropy", "kl_div"]
 
 # %% ../book/17_functional.ipynb #0ee991b8
 def softmax(input, dim=None, dtype=None):

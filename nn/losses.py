@@ -2,7 +2,9 @@
 
 # %% auto #0
 __all__ = ['mse_loss', 'nll_loss', 'cross_entropy', 'binary_cross_entropy_with_logits',
-           'MSELoss', 'NLLLoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss']
+           'MSELoss', 'NLLLoss', 'CrossEntropyLoss', 'BCEWithLogitsLoss', 'l1_loss',
+           'huber_loss', 'smooth_l1_loss', 'binary_cross_entropy', 'kl_div', 'L1Loss',
+           'SmoothL1Loss', 'HuberLoss', 'BCELoss', 'KLDivLoss']
 
 # %% ../book/15_losses.ipynb #671f3e7c
 import warnings
@@ -462,3 +464,255 @@ class BCEWithLogitsLoss(_Loss):
         return binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                 reduction=self.reduction,
                                                 pos_weight=self.pos_weight)
+
+# %% ../book/15_losses.ipynb #231336c7
+def _warn_if_shapes_differ(input, target):
+    "PyTorch's warning when a regression target broadcasts against its input."
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different "
+                      f"to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", stacklevel=4)
+
+
+def _difference_loss(name, input, target, weight, reduction, losses_of, slope_of,
+                     weight_divides=True):
+    """One op for a loss l(d) of d = x - y: `losses_of(d)`, `slope_of(d)` = dl/dd, times
+    an optional weight w; the weighted mean divides by sum(w) if `weight_divides`."""
+    _check_tensors(name, input=input, target=target,
+                   **({} if weight is None else {"weight": weight}))
+    _warn_if_shapes_differ(input, target)
+    broadcast_shapes(input.shape, target.shape)
+    if weight is not None and weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size "
+                         f"(got {weight.shape} and {input.shape}).")
+    extra = () if weight is None else (weight,)
+    tensors, (x, y, *w) = operands(input, target, *extra)
+    if not _is_floating(x.dtype):
+        error = RuntimeError if name == "l1_loss" else NotImplementedError
+        raise error(f"{name} is not implemented for {x.dtype} tensors")
+    d = x - y
+    w = w[0] if w else 1
+    divisor = np.sum(w) if weight is not None and weight_divides else d.size
+    result, spread = _reduce(w * losses_of(d), reduction, divisor)
+
+    def over(w=None):  # the divisor, from the arguments when it holds the weights
+        return np.sum(w) if weight is not None and weight_divides else d.size
+
+    def input_vjp(g, L, x, y, *w):
+        return spread(g, over(*w)) * (w[0] if w else 1) * slope_of(x - y)
+
+    def target_vjp(g, L, x, y, *w):
+        return -spread(g, over(*w)) * (w[0] if w else 1) * slope_of(x - y)
+
+    def weight_vjp(g, L, x, y, w):
+        grad = unbroadcast(spread(g, over(w)) * losses_of(x - y), w.shape)
+        if reduction == "mean" and weight_divides:  # w is in the denominator too
+            with np.errstate(invalid="ignore", divide="ignore"):
+                grad = grad - g * L / np.sum(w)
+        return grad
+    return record(result, tensors, (input_vjp, target_vjp, weight_vjp),
+                  f"{name.title().replace('_', '')}Backward0")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean",
+            weight=None):
+    "The mean (or sum, or each) of |input - target|, optionally weighted."
+    reduction = _reduction_mode(reduction, size_average, reduce)
+    return _difference_loss("l1_loss", input, target, weight, reduction, np.abs,
+                            np.sign)
+
+
+def _huber(d, delta):
+    "Half the squared d where |d| < delta, delta (|d| - delta / 2) beyond."
+    inside = np.abs(_as_array(d)) < delta
+    return np.where(inside, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+
+
+def _clipped(d, delta):
+    "The Huber loss's slope: d clipped to [-delta, delta] (differentiable in d inside)."
+    inside = np.abs(_as_array(d)) < delta
+    return np.where(inside, d, delta * np.sign(d))
+
+
+def _as_array(d):
+    "The values of d, array or tensor, to compute masks (constants) from."
+    return d._data if isinstance(d, Tensor) else d
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    "Half the squared error where |d| < delta, delta (|d| - delta / 2) beyond."
+    reduction = _reduction_mode(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    result = _difference_loss("huber_loss", input, target, weight, reduction,
+                              lambda d: _huber(d, delta), lambda d: _clipped(d, delta),
+                              weight_divides=False)
+    if result.dtype != input.dtype:  # torch keeps the input's dtype
+        result = result.to(input.dtype)
+    return result
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",
+                   beta=1.0):
+    "The Huber loss with delta = beta, divided by beta: |d| - beta / 2 beyond beta."
+    reduction = _reduction_mode(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return _difference_loss("smooth_l1_loss", input, target, None, reduction,
+                                np.abs, np.sign)
+    return _difference_loss("smooth_l1_loss", input, target, None, reduction,
+                            lambda d: _huber(d, beta) / beta,
+                            lambda d: _clipped(d, beta) / beta)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    "-w (y log x + (1 - y) log(1 - x)) for probabilities x, each log at least -100."
+    reduction = _reduction_mode(reduction, size_average, reduce)
+    _check_tensors("binary_cross_entropy", input=input, target=target)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to "
+                         f"the input size ({input.shape}) is deprecated. "
+                         "Please ensure they have the same size.")
+    _check_floating("binary_cross_entropy", input.dtype)
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"Found dtype {target.dtype} but expected {input.dtype}")
+    w = _bce_weight(weight, input)
+    x = input._data
+    if not ((x >= 0) & (x <= 1)).all():  # nan too
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    y = target._data
+    if not ((y >= 0) & (y <= 1)).all():
+        raise RuntimeError("all elements of target should be between 0 and 1")
+    with np.errstate(divide="ignore"):
+        log_x, log_1mx = (np.maximum(np.log(v), -100) for v in (x, 1 - x))
+    losses = -w * (y * log_x + (1 - y) * log_1mx)
+    result, spread = _reduce(losses.astype(x.dtype, copy=False), reduction, x.size)
+    # x (1 - x), kept from 0 as torch keeps it: at least 1e-12
+    small = np.asarray(x * (1 - x) < 1e-12)
+
+    def input_vjp(g, L, x, y):
+        variance = np.where(small, 1e-12, x * (1 - x))
+        return spread(g) * w * (x - y) / variance
+
+    def target_vjp(g, L, x, y):
+        with np.errstate(divide="ignore"):
+            return spread(g) * w * (np.log(1 - x) - np.log(x))
+    return record(result, (input, target), (input_vjp, target_vjp),
+                  "BinaryCrossEntropyBackward0")
+
+
+def _bce_weight(weight, input):
+    "binary_cross_entropy's weight as an array broadcast to the input (1 if None)."
+    if weight is None:
+        return 1
+    _check_tensors("binary_cross_entropy", weight=weight)
+    if broadcast_shapes(weight.shape, input.shape) != input.shape:
+        raise RuntimeError(f"output with shape {list(weight.shape)} doesn't match the "
+                           f"broadcast shape {list(input.shape)}")
+    if weight.requires_grad and is_grad_enabled():
+        raise RuntimeError("The function 'binary_cross_entropy' is not differentiable "
+                           "with respect to argument 'weight'. "
+                           "This input cannot have requires_grad True.")
+    return weight._data.astype(input._data.dtype)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean",
+           log_target=False):
+    "Pointwise KL divergence t (log t - x), x and (if log_target) t log-probabilities."
+    legacy = size_average is not None or reduce is not None
+    # 'batchmean' is the sum divided by the batch size (as is any legacy reduction
+    # asked for together with it: torch divides whenever reduction='batchmean')
+    batch_divided = reduction == "batchmean"
+    reduction = ("sum" if batch_divided and not legacy
+                 else _reduction_mode(reduction, size_average, reduce))
+    if reduction == "mean" and not legacy:
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch "
+                      "size and the support size.'batchmean' divides only by the "
+                      "batch size, and aligns with the KL div math definition.'mean' "
+                      "will be changed to behave the same as 'batchmean' in the next "
+                      "major release.", stacklevel=2)
+    _check_tensors("kl_div", input=input, target=target)
+    tensors, (x, t) = operands(input, target)
+    if not _is_floating(x.dtype):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
+    losses = (np.exp(t) * (t - x) if log_target else _xlogx(t) - t * x)
+    batch = input.shape[0] if batch_divided and input.ndim else 1
+    result, spread = _reduce(losses, reduction, losses.size)
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty batch gives nan
+        result = np.asarray(result / batch, dtype=result.dtype)
+
+    def per_batch(g):
+        return spread(g) / batch
+    zero = np.asarray(t == 0)
+
+    def input_vjp(g, L, x, t):
+        return -per_batch(g) * (np.exp(t) if log_target else t)
+
+    def target_vjp(g, L, x, t):
+        if log_target:
+            return per_batch(g) * np.exp(t) * (t - x + 1)
+        # d(t log t)/dt = log t + 1; torch's nan where t = 0
+        log_t = np.log(np.where(zero, 1, t))
+        return per_batch(g) * np.where(zero, np.nan, log_t + 1 - x)
+    return record(result, tensors, (input_vjp, target_vjp), "KlDivBackward0")
+
+
+def _xlogx(t):
+    "t log t with 0 log 0 = 0 (torch's xlogy(t, t)); nan for negative t."
+    with np.errstate(invalid="ignore"):
+        return np.where(t == 0, 0, t * np.log(np.where(t == 0, 1, t)))
+
+
+# %% ../book/15_losses.ipynb #2087fb38
+class L1Loss(_Loss):
+    "The mean absolute error as a module: L1Loss()(x, y) is l1_loss(x, y)."
+
+    def forward(self, input, target):
+        return l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    "smooth_l1_loss as a module, with its beta."
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    "huber_loss as a module, with its delta."
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class BCELoss(_WeightedLoss):
+    "Binary cross-entropy of probabilities as a module; the weight: an optional buffer."
+
+    def forward(self, input, target):
+        return binary_cross_entropy(input, target, weight=self.weight,
+                                    reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    "kl_div as a module: input log-probabilities, target probabilities (or their logs)."
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean",
+                 log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return kl_div(input, target, reduction=self.reduction,
+                      log_target=self.log_target)
+
