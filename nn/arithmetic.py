@@ -167,16 +167,6 @@ def _bitwise(numpy_op, name):
     return bitwise
 
 
-def _logical(numpy_op, name):
-    "A logical operation on any dtypes (nonzero is true), giving a bool tensor."
-    def logical(input, other):
-        _, (x, y) = operands(input, other)
-        return Tensor._from_array(np.asarray(numpy_op(x, y)))
-    logical.__name__ = name
-    logical.__doc__ = f"Elementwise `{name}` (nonzero is true), giving a bool tensor."
-    return logical
-
-
 def floor_divide(input, other):
     "Elementwise `input // other`: the quotient rounded down (no gradient)."
     _, (x, y) = operands(input, other)
@@ -188,9 +178,10 @@ def floor_divide(input, other):
 bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
 bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
 bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
-logical_and = _logical(np.logical_and, "logical_and")
-logical_or = _logical(np.logical_or, "logical_or")
-logical_xor = _logical(np.logical_xor, "logical_xor")
+# nonzero reads as true: like the comparisons, these give bool tensors
+logical_and = _comparison(np.logical_and, "logical_and")
+logical_or = _comparison(np.logical_or, "logical_or")
+logical_xor = _comparison(np.logical_xor, "logical_xor")
 
 
 for _op, _name in ((bitwise_and, "and"), (bitwise_or, "or"), (bitwise_xor, "xor"),

@@ -9,10 +9,9 @@ import itertools
 
 import numpy as np
 
-from ..engine import (Tensor, _bump_version, _cast, _is_floating, record,
-                       shared_versions)
+from ..engine import Tensor, _bump_version, _cast, _is_floating, record
 from ..grad_mode import _GradMode, no_grad
-from ..inplace import _adopt
+from ..inplace import _adopt, _alias
 from ..shapes import _scatter
 
 
@@ -214,7 +213,7 @@ def _record_outputs(call):
     if not (differentiable and _GradMode.enabled
             and any(x.requires_grad for x in tensors)):
         return raw
-    graph_inputs = tuple(_history_so_far(x) if _is_in(x, ctx.dirty_tensors) else x
+    graph_inputs = tuple(_alias(x) if _is_in(x, ctx.dirty_tensors) else x
                          for x in tensors)
     vjps = tuple(call.input_vjp(i, graph_inputs) for i in call.positions)
     record_outputs = _record_one if len(differentiable) == 1 else _record_several
@@ -238,14 +237,6 @@ def _check_dirty(ctx, outputs):
         if _GradMode.enabled and tensor.requires_grad and tensor.is_leaf:
             raise RuntimeError("a leaf Variable that requires grad has been used in an "
                                "in-place operation.")
-
-
-def _history_so_far(tensor):
-    "A tensor standing for `tensor` before forward changed it: its storage and node."
-    before = Tensor._from_array(tensor._data)
-    before._versions = shared_versions(tensor)
-    before._node, before._requires_grad = tensor._node, tensor._requires_grad
-    return before
 
 
 def _record_one(call, differentiable, inputs, vjps):
