@@ -1,10 +1,12 @@
 """Each chapter runs in Colab: its first code cell installs nn there, and only there.
 
 The cell is run here as Colab would run it, with a module `google.colab` present and
-`subprocess.run` recording what it is asked to do; and the command it gives is carried out
-for real on this checkout, into an empty directory, to see that it yields an importable nn.
+`subprocess.run`, `os.chdir` and `os.path.exists` standing in for Colab's machine, recording
+what they are asked; and the pip command it gives is carried out for real on a copy of this
+checkout, into an empty directory, to see that it yields an importable nn.
 """
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,11 +28,13 @@ def first_code_source(path):
     return "".join(cells[colab_cell.first_code_cell(cells)]["source"])
 
 
-def run_cell(source, monkeypatch, in_colab):
-    "Run a cell's text with or without Colab's module; return the commands it ran."
-    commands = []
+def run_cell(source, monkeypatch, in_colab, cloned=False):
+    "Run a cell's text with or without Colab's module; return the calls it made."
+    calls = []
     monkeypatch.setattr(subprocess, "run",
-                        lambda args, **kwargs: commands.append((args, kwargs)))
+                        lambda args, **kwargs: calls.append(("run", args, kwargs)))
+    monkeypatch.setattr(os, "chdir", lambda path: calls.append(("chdir", path)))
+    monkeypatch.setattr(os.path, "exists", lambda path: cloned)
     if in_colab:
         google = types.ModuleType("google")
         google.colab = types.ModuleType("google.colab")
@@ -39,21 +43,32 @@ def run_cell(source, monkeypatch, in_colab):
     else:
         monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     exec(compile(source, "<colab cell>", "exec"), {})
-    return commands
+    monkeypatch.undo()
+    return calls
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_chapter_begins_with_the_colab_cell(path):
     notebook = json.loads(path.read_text(encoding="utf-8"))
-    assert colab_cell.problems(notebook, colab_cell.cell_source(
-        colab_cell.install_target())) == []
+    source = colab_cell.cell_source(*colab_cell.repository())
+    assert colab_cell.problems(notebook, source) == []
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_in_colab_the_cell_installs_nn_from_the_repository(path, monkeypatch):
-    commands = run_cell(first_code_source(path), monkeypatch, in_colab=True)
-    assert commands == [([sys.executable, "-m", "pip", "install", "--quiet",
-                          "git+https://github.com/nn-book/nn@main"], {"check": True})]
+def test_in_colab_the_cell_clones_installs_and_moves_into_the_book(path, monkeypatch):
+    calls = run_cell(first_code_source(path), monkeypatch, in_colab=True)
+    assert calls == [
+        ("run", ["git", "clone", "--quiet", "--depth", "1", "--branch", "main",
+                 "https://github.com/nn-book/nn", "/content/nn"], {"check": True}),
+        ("run", [sys.executable, "-m", "pip", "install", "--quiet", "/content/nn"],
+         {"check": True}),
+        ("chdir", "/content/nn/book")]
+
+
+def test_run_again_in_colab_the_cell_only_moves_into_the_book(monkeypatch):
+    calls = run_cell(first_code_source(NOTEBOOKS[0]), monkeypatch, in_colab=True,
+                     cloned=True)
+    assert calls == [("chdir", "/content/nn/book")]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -61,31 +76,31 @@ def test_elsewhere_the_cell_does_nothing(path, monkeypatch):
     assert run_cell(first_code_source(path), monkeypatch, in_colab=False) == []
 
 
-def test_the_target_follows_the_books_configuration(tmp_path):
+def test_the_repository_follows_the_books_configuration(tmp_path):
     config = tmp_path / "_config.yml"
     config.write_text("repository:\n  url: https://example.org/me/fork\n  branch: dev\n")
-    target = colab_cell.install_target(config)
-    assert target == "git+https://example.org/me/fork@dev"
-    assert f'"{target}"' in colab_cell.cell_source(target)
+    assert colab_cell.repository(config) == ("https://example.org/me/fork", "dev")
+    source = colab_cell.cell_source("https://example.org/me/fork", "dev")
+    assert '"--branch", "dev", "https://example.org/me/fork",' in source
 
 
 def test_the_check_catches_a_missing_or_changed_cell():
     notebook = json.loads(NOTEBOOKS[0].read_text(encoding="utf-8"))
-    source = colab_cell.cell_source(colab_cell.install_target())
+    url, branch = colab_cell.repository()
+    source = colab_cell.cell_source(url, branch)
     without = {**notebook, "cells": [c for c in notebook["cells"]
                                      if not colab_cell.is_colab_cell(c)]}
     assert colab_cell.problems(without, source) == [
         "the first code cell is not the Colab cell"]
-    other = colab_cell.with_colab_cell(without, source.replace("@main", "@dev"))
+    other = colab_cell.with_colab_cell(without, colab_cell.cell_source(url, "dev"))
     assert colab_cell.problems(other, source) == [
         "the Colab cell's text differs from tools/colab_cell.py's"]
     assert colab_cell.problems(colab_cell.with_colab_cell(without, source), source) == []
 
 
 def test_the_install_command_gives_an_importable_nn(tmp_path, monkeypatch):
-    (args, kwargs), = run_cell(first_code_source(NOTEBOOKS[0]), monkeypatch,
-                               in_colab=True)
-    monkeypatch.undo()
+    _, (_, args, kwargs), _ = run_cell(first_code_source(NOTEBOOKS[0]), monkeypatch,
+                                       in_colab=True)
     # the same pip command, given a copy of this checkout's package instead of GitHub's,
     # installing into an empty directory
     source = tmp_path / "source"

@@ -3,11 +3,13 @@
     python tools/colab_cell.py          # write (or rewrite) the cell in every notebook
     python tools/colab_cell.py --check  # fail if a notebook lacks it or has another text
 
-Colab opens a single notebook with PyTorch, NumPy and matplotlib installed, but not nn. So
-the first code cell of each chapter installs nn from the book's repository (`repository` in
-_config.yml) when it runs in Colab, which it recognizes by the module `google.colab`, and
-does nothing anywhere else (Binder and a local checkout have nn installed already). The cell
-is tagged `remove-cell`: the rendered book does not show it.
+Colab opens a single notebook, with PyTorch, NumPy and matplotlib installed but not nn, and
+without the files around it. So the first code cell of each chapter, when it runs in Colab
+(recognized by the module `google.colab`), clones the book's repository (`repository` in
+_config.yml), installs nn from the clone, and moves into the clone's book/ folder, where the
+files a chapter reads (bench/ results, for one) are where they are in the repository. It does
+nothing anywhere else: Binder and a local checkout have nn installed already. The cell is
+tagged `remove-cell`, so the rendered book does not show it.
 """
 import json
 import sys
@@ -20,23 +22,33 @@ BOOK = ROOT / "book"
 TAGS = ["remove-cell"]
 
 
-def install_target(config_path=ROOT / "_config.yml"):
-    "What pip installs in Colab: the repository and branch named in _config.yml."
-    repository = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))["repository"]
-    return f"git+{repository['url']}@{repository['branch']}"
+CLONE = "/content/nn"  # Colab's working folder is /content
 
 
-def cell_source(target):
-    "The text of the Colab cell installing `target`."
+def repository(config_path=ROOT / "_config.yml"):
+    "The book's repository and branch, as _config.yml names them."
+    config = yaml.safe_load(Path(config_path).read_text(encoding="utf-8"))["repository"]
+    return config["url"], config["branch"]
+
+
+def cell_source(url, branch):
+    "The text of the Colab cell that clones `url` at `branch` and installs nn from it."
     return (
-        "# In Colab, install nn from the book's repository; elsewhere nn is installed.\n"
+        "# In Colab, fetch the book's repository and install nn from it; elsewhere nn is\n"
+        "# installed already. The chapter then runs in book/, as it does in the repository.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
+        "    import os\n"
         "    import subprocess\n"
         "\n"
-        '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
-        f'                    "{target}"], check=True)')
+        f'    if not os.path.exists("{CLONE}"):\n'
+        '        subprocess.run(["git", "clone", "--quiet", "--depth", "1",\n'
+        f'                        "--branch", "{branch}", "{url}",\n'
+        f'                        "{CLONE}"], check=True)\n'
+        '        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
+        f'                        "{CLONE}"], check=True)\n'
+        f'    os.chdir("{CLONE}/book")')
 
 
 def first_code_cell(cells):
@@ -80,7 +92,7 @@ def problems(notebook, source):
 
 def main(check):
     "Write the Colab cell into every notebook, or (check) report those that lack it."
-    source, failed = cell_source(install_target()), False
+    source, failed = cell_source(*repository()), False
     for path in sorted(BOOK.glob("*.ipynb")):
         notebook = json.loads(path.read_text(encoding="utf-8"))
         if check:
