@@ -84,8 +84,7 @@ class Optimizer:
     def add_param_group(self, param_group):
         "Add a group {'params': tensors, ...}; hyperparameters it omits take defaults."
         if not isinstance(param_group, dict):
-            raise TypeError("param_group must be a dict, but got "
-                            f"{_type_name(param_group)}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         params = param_group["params"]
         if isinstance(params, set):
             raise TypeError("optimizer parameters need to be organized in ordered "
@@ -192,12 +191,12 @@ class Optimizer:
         self.state, self.param_groups = state, saved_groups
 
     def __repr__(self):
-        lines = [f"{type(self).__name__} ("]
-        for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            lines += [f"    {name}: {group[name]}" for name in sorted(group)
-                      if name != "params"]
-        return "\n".join(lines) + "\n)"
+        text = f"{type(self).__name__} ("
+        for i, group in enumerate(self.param_groups):  # torch's layout, blank lines too
+            options = sorted(name for name in group if name != "params")
+            text += f"\nParameter Group {i}\n" + "".join(
+                f"    {name}: {group[name]}\n" for name in options)
+        return text + ")"
 
 
 def _require(valid, message):
