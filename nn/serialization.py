@@ -6,6 +6,7 @@ __all__ = ['save', 'load']
 # %% ../book/20_saving.ipynb #8fcbac41
 import collections
 import collections.abc
+import json
 import zipfile
 
 import numpy as np
@@ -13,44 +14,92 @@ import numpy as np
 from .engine import Tensor
 from .factories import from_numpy
 
+
 # %% ../book/20_saving.ipynb #72bfaf6b
 _NUMERIC_KINDS = "biufc"  # bool, signed and unsigned int, float, complex
+_STRUCTURE = "structure.json"  # the member describing a checkpoint's containers
+_ARRAYS = (Tensor, np.ndarray, np.generic)
+_KEYS = (str, int, float, bool, type(None))  # what JSON writes and reads back as such
 
 
-def _saveable_array(name, value):
-    "One entry's array to store; TypeError for a non-str key or a non-numeric value."
-    if not isinstance(name, str):
-        raise TypeError(f"nn.save: keys must be strings, got {name!r} of type "
-                        f"{type(name).__name__}")
-    if isinstance(value, collections.abc.Mapping):
-        raise TypeError("nn.save stores a flat mapping of names to tensors, but "
-                        f"{name!r} holds a nested {type(value).__name__} (an optimizer "
-                        "state_dict? a checkpoint dict?): save each part separately")
-    if not isinstance(value, (Tensor, np.ndarray, np.generic,
-                              bool, int, float, complex)):
-        raise TypeError(f"nn.save: {name!r} is a {type(value).__name__}; values must "
-                        "be Tensors, NumPy arrays or numbers")
+def _saveable_array(where, value):
+    "The array to store for a tensor or NumPy value; TypeError for non-numeric dtypes."
     array = np.asarray(value._data if isinstance(value, Tensor) else value)
     if array.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(f"nn.save: {name!r} has dtype {array.dtype}; only numeric "
+        raise TypeError(f"nn.save: {where} has dtype {array.dtype}; only numeric "
                         "arrays are stored (no pickles)")
     return array
 
 
-def save(obj, f):
-    "Write a state_dict (names to Tensors, arrays or numbers) to `f` as a NumPy .npz."
-    if not isinstance(obj, collections.abc.Mapping):
-        raise TypeError("nn.save stores a mapping of names to tensors (a state_dict), "
-                        f"not a {type(obj).__name__}")
-    # all checked before writing
-    arrays = {name: _saveable_array(name, value) for name, value in obj.items()}
+def _is_state_dict(obj):
+    "Whether `obj` is an OrderedDict of names to tensors, stored as a plain .npz."
+    return isinstance(obj, collections.OrderedDict) and all(
+        isinstance(name, str) and isinstance(value, _ARRAYS)
+        for name, value in obj.items())
+
+
+def _member(path, arrays):
+    "A member name for the array at `path` (its keys joined by '/'), unused so far."
+    name = "/".join(path) or "tensor"
+    return name if name not in arrays else f"{name}~{len(arrays)}"
+
+
+def _describe(value, path, arrays):
+    "A JSON description of `value`; each array in it goes into `arrays` by name."
+    where = repr("/".join(path)) if path else "the object"
+    if isinstance(value, _ARRAYS):
+        name = _member(path, arrays)
+        arrays[name] = _saveable_array(where, value)
+        return {"tensor": name}
+    if isinstance(value, complex):
+        return {"complex": [value.real, value.imag]}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"value": value}
+    if isinstance(value, collections.abc.Mapping):
+        return {"dict": [_describe_item(key, item, path, arrays)
+                         for key, item in value.items()],
+                "ordered": isinstance(value, collections.OrderedDict)}
+    if isinstance(value, (list, tuple)):
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return {kind: [_describe(item, [*path, str(i)], arrays)
+                       for i, item in enumerate(value)]}
+    raise TypeError(f"nn.save: {where} is a {type(value).__name__}; nn stores "
+                    "tensors, arrays, numbers, strings, None, and dicts, lists and "
+                    "tuples of them (save a model's state_dict(), not the model)")
+
+
+def _describe_item(key, item, path, arrays):
+    "A [key, description] pair of a mapping's entry; TypeError for an unsupported key."
+    if not isinstance(key, _KEYS):
+        raise TypeError(f"nn.save: a key of {type(key).__name__} {key!r}; keys must be "
+                        "str, int, float, bool or None")
+    return [key, _describe(item, [*path, str(key)], arrays)]
+
+
+def _write(f, arrays, structure=None):
+    "Write the arrays as .npy members of a zip (the .npz layout), then the structure."
     with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED,
                          allowZip64=True) as archive:
         for name, array in arrays.items():
             with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
                 np.lib.format.write_array(member, array, allow_pickle=False)
+        if structure is not None:
+            archive.writestr(_STRUCTURE, json.dumps(structure))
 
 
+def save(obj, f):
+    "Write tensors, and dicts, lists and tuples of them, to `f`: a NumPy .npz archive."
+    arrays = {}
+    if _is_state_dict(obj):
+        arrays = {name: _saveable_array(repr(name), value)
+                  for name, value in obj.items()}
+        _write(f, arrays)
+    else:
+        structure = _describe(obj, [], arrays)  # everything checked before writing
+        _write(f, arrays, structure)
+
+
+# %% ../book/20_saving.ipynb #1d6ebb36
 def _refusal(what):
     "The error for a file (or member) that np.load would only read by unpickling."
     return ValueError(f"nn.load refuses {what}: it holds pickled Python objects (or is "
@@ -58,14 +107,48 @@ def _refusal(what):
                       "numeric arrays only")
 
 
-def load(f, map_location=None, *, weights_only=True):
-    "Read `save`'s (or np.savez's) file as an OrderedDict of Tensors. Never unpickles."
+def _array(archive, name):
+    "The array stored under `name`, refusing pickles and members that are no .npy."
+    try:
+        value = archive[name]
+    except ValueError as error:  # an object array: stored as a pickle
+        raise _refusal(repr(name)) from error
+    if not isinstance(value, np.ndarray):
+        raise ValueError(f"{name!r} in this zip archive is not a .npy array: a file "
+                         "written by torch.save? Read it with torch.load(f, "
+                         "weights_only=True) and convert with .numpy()")
+    return value
+
+
+def _rebuild(node, archive):
+    "The object a JSON description stands for, its tensors read from `archive`."
+    kind, content = next(iter(node.items()))
+    if kind == "tensor":
+        return from_numpy(_array(archive, content))
+    if kind == "value":
+        return content
+    if kind == "complex":
+        return complex(*content)
+    if kind in ("list", "tuple"):
+        items = [_rebuild(item, archive) for item in content]
+        return items if kind == "list" else tuple(items)
+    mapping = collections.OrderedDict if node["ordered"] else dict
+    return mapping((key, _rebuild(item, archive)) for key, item in content)
+
+
+def _check_load_arguments(map_location, weights_only):
+    "ValueError for the arguments nn cannot honour: unpickling, a device not the CPU."
     if not weights_only:
         raise ValueError("nn.load reads arrays only and never unpickles; "
                          "weights_only=False would let the file run code")
     if map_location is not None and str(map_location) != "cpu":
         raise ValueError(f"map_location={map_location!r}: nn keeps every tensor on the "
                          "CPU (use None or 'cpu')")
+
+
+def load(f, map_location=None, *, weights_only=True):
+    "Read what `save` or np.savez wrote: tensors in their containers. Never unpickles."
+    _check_load_arguments(map_location, weights_only)
     try:
         archive = np.load(f, allow_pickle=False)
     except ValueError as error:  # a pickle file: NumPy did not read it
@@ -74,16 +157,8 @@ def load(f, map_location=None, *, weights_only=True):
         raise ValueError("nn.load reads .npz archives of named arrays, but this file "
                          "holds a single array")
     with archive:
-        state = collections.OrderedDict()
-        for name in archive.files:
-            try:
-                value = archive[name]
-            except ValueError as error:  # an object array: stored as a pickle
-                raise _refusal(repr(name)) from error
-            if not isinstance(value, np.ndarray):
-                raise ValueError(
-                    f"{name!r} in this zip archive is not a .npy array: a file written "
-                    "by torch.save? Read it with torch.load(f, weights_only=True) and "
-                    "convert with .numpy()")
-            state[name] = from_numpy(value)
-    return state
+        if _STRUCTURE in archive.files:
+            return _rebuild(json.loads(archive[_STRUCTURE]), archive)
+        return collections.OrderedDict((name, from_numpy(_array(archive, name)))
+                                       for name in archive.files)
+

@@ -225,7 +225,7 @@ STATE = OrderedDict([
     ("count", nn.tensor(7)),
     ("mask", nn.tensor([True, False])),
     ("ints", np.arange(6, dtype=np.int32).reshape(2, 3)),
-    ("scale", 0.5),
+    ("scale", np.float64(0.5)),
 ])
 
 
@@ -275,8 +275,9 @@ def test_load_points_torch_files_to_torch_load(tmp_path):
 
 
 @pytest.mark.parametrize("obj", [
-    [nn.ones(2)], {0: nn.ones(2)}, {"model": {"w": nn.ones(2)}}, {"name": "x"},
-    {"x": np.array([object()], dtype=object)}, {"w": nn.ones(2), "bad": None},
+    nn.Linear(2, 2), {"model": {"hook": print}}, {(0, 1): nn.ones(2)},
+    {"x": np.array([object()], dtype=object)}, {"names": np.array(["a", "b"])},
+    [nn.ones(2), object()], {"w": nn.ones(2), "bad": {1, 2}},
 ])
 def test_save_refuses_before_writing(obj, tmp_path):
     with pytest.raises(TypeError):

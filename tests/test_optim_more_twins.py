@@ -5,7 +5,6 @@ the weights must agree after every step, the state must have torch's keys, dtype
 `state_dict()` torch's layout. Resuming from a state_dict (in memory or through a file written by
 `nn.save`) must give the uninterrupted run's weights bit for bit.
 """
-import ast
 import copy
 
 import numpy as np
@@ -402,40 +401,6 @@ RESUMABLE = [
 ]
 
 
-def save_checkpoint(tree, path):
-    "nn.save a nested state: tensors and floats as arrays, everything else in a literal skeleton."
-    arrays = {}
-
-    def strip(value):
-        if isinstance(value, (nn.Tensor, float)):
-            key = str(len(arrays))
-            arrays[key] = value
-            return f"\0{'tensor' if isinstance(value, nn.Tensor) else 'float'}:{key}"
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(strip(v) for v in value)
-        return value
-    arrays["skeleton"] = np.frombuffer(repr(strip(tree)).encode(), dtype=np.uint8)
-    nn.save(arrays, path)
-
-
-def load_checkpoint(path):
-    "The nested state save_checkpoint wrote."
-    arrays = nn.load(path)
-
-    def fill(value):
-        if isinstance(value, str) and value.startswith("\0"):
-            kind, key = value[1:].split(":")
-            return arrays[key] if kind == "tensor" else arrays[key].item()
-        if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(fill(v) for v in value)
-        return value
-    return fill(ast.literal_eval(arrays["skeleton"].numpy().tobytes().decode()))
-
-
 def train(lib, name, options, steps=12, stop=None, how="memory", path=None, schedule=False):
     "Weights after `steps` steps; `stop` rebuilds model, optimizer (and scheduler) from a checkpoint."
     dtype = np.float32
@@ -455,8 +420,8 @@ def train(lib, name, options, steps=12, stop=None, how="memory", path=None, sche
             if how == "memory":
                 checkpoint = copy.deepcopy(checkpoint)
             else:
-                save_checkpoint(checkpoint, path)
-                checkpoint = load_checkpoint(path)
+                lib.save(checkpoint, path)
+                checkpoint = lib.load(path)
             model = [lib.tensor(np.zeros_like(w, dtype=dtype), requires_grad=True)
                      for w in (W0, B0, C0, UNUSED)]
             with lib.no_grad():
