@@ -14,7 +14,7 @@ import collections
 import numpy as np
 
 from . import functions
-from .conv import (_COPYING_MODES, _offset_slice, _pair, _span, _windows, conv2d,
+from .conv import (_COPYING_MODES, _offset_slice, _span, _windows, conv2d,
                      max_pool2d)
 from .engine import Tensor, _bump_version, _is_floating, record
 from .functions import _sigmoid, clamp, norm, relu, sigmoid, tanh
@@ -152,7 +152,7 @@ def _check_pad(input, pad, mode, value):
 
 
 def _pad_pairs(pad):
-    "The flat (left, right, top, bottom, ...) as [(before, after)], first padded dim first."
+    "(left, right, top, bottom, ...) as [(before, after)], the first padded dim first."
     return list(zip(pad[::2], pad[1::2]))[::-1]
 
 
@@ -220,6 +220,8 @@ def _constant_pad(x, pairs, value):
         return record(_constant_pad(x._data, pairs, value), (x,),
                       (lambda g, *_: _constant_pad(g, back, 0),),
                       "ConstantPadNdBackward0")
+    if not pairs:  # (np.pad refuses a 0-d array)
+        return x.copy()
     first = x.ndim - len(pairs)
     crop = tuple(slice(max(-before, 0), size - max(-after, 0))
                  for (before, after), size in zip(pairs, x.shape[first:]))
@@ -257,9 +259,21 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 _Sliding = collections.namedtuple("_Sliding", "kernel dilation padding stride")
 
 
+def _two(value, name, op):
+    "An int, or two ints in a list or tuple, as a pair (height, width), as in im2col."
+    ints = (value, value) if _is_int(value) else value
+    if not isinstance(ints, (list, tuple)) or not all(map(_is_int, ints)):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, "
+                        f"not {value!r}")
+    if len(ints) != 2:
+        raise RuntimeError(f"It is expected {name} equals to 2, "
+                           f"but got size {len(ints)}")
+    return tuple(ints)
+
+
 def _sliding(op, kernel_size, dilation, padding, stride):
     "The four settings as pairs, checked as torch's im2col and col2im check them."
-    settings = _Sliding(*(_pair(value, name, op) for value, name in (
+    settings = _Sliding(*(_two(value, name, op) for value, name in (
         (kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"),
         (stride, "stride"))))
     for name, (h, w) in (("kernel size", settings.kernel), ("stride", settings.stride),
@@ -352,7 +366,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if not isinstance(input, Tensor):
         raise TypeError(f"fold(): argument 'input' must be Tensor, "
                         f"not {type(input).__name__}")
-    size = _pair(output_size, "output_size", "col2im")
+    size = _two(output_size, "output_size", "col2im")
     sliding = _sliding("col2im", kernel_size, dilation, padding, stride)
     if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
         raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with "
