@@ -194,6 +194,7 @@ def _check_copying(input, pairs, mode):
                                f"output size {size + before + after}")
 
 
+# %% ../book/17_functional.ipynb #f8429bbb
 def _copied_positions(size, before, after, mode):
     "Along one dim: the input position each output position copies."
     positions = np.arange(size)
