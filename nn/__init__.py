@@ -24,6 +24,7 @@ from .modules import *
 from .losses import *
 from .conv import *
 from . import functional, optim
+from .fold import *
 from .utils import data  # makes nn.utils.data available after `import nn`
 from .utils.data import Generator
 from . import utils
