@@ -124,10 +124,12 @@ class DataLoader:
                        else SequentialSampler(dataset))
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
-        if multiprocessing_context is not None and num_workers == 0:
-            raise ValueError("multiprocessing_context can only be used with "
-                             "multi-process loading (num_workers > 0), but got "
-                             f"num_workers={num_workers}")
+        if multiprocessing_context is not None:
+            if num_workers == 0:
+                raise ValueError("multiprocessing_context can only be used with "
+                                 "multi-process loading (num_workers > 0), but got "
+                                 f"num_workers={num_workers}")
+            multiprocessing_context = _context(multiprocessing_context)
         self.multiprocessing_context = multiprocessing_context
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.sampler, self.batch_sampler = sampler, batch_sampler
@@ -136,12 +138,13 @@ class DataLoader:
         self.timeout, self.worker_init_fn = timeout, worker_init_fn
         self.pin_memory, self.pin_memory_device = pin_memory, pin_memory_device
         self.persistent_workers, self.in_order = persistent_workers, in_order
-        plain = collate_fn is None and not self._stream and _has_plain_rows(dataset)
+        self._fast = (collate_fn is None and self._auto_collation
+                      and not self._stream and _has_plain_rows(dataset))
         self.collate_fn = collate_fn or (default_collate if self._auto_collation
                                          else default_convert)
         self._make_fetcher = functools.partial(
             _create_fetcher, self._stream, self._auto_collation, self.collate_fn,
-            drop_last, plain and self._auto_collation)
+            drop_last, self._fast)
         self._iterator, self._initialized = None, True
         _warn_if_many(num_workers)
 
@@ -170,6 +173,10 @@ class DataLoader:
                                                                    self.batch_size)
 
     def __iter__(self):
+        if self.pin_memory:  # accepted, as by a CPU-only torch, which warns the same
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is "
+                          "found, then device pinned memory won't be used.",
+                          stacklevel=2)
         if self.num_workers == 0:
             return _single_process_batches(self)
         if not self.persistent_workers:

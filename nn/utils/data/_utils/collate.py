@@ -65,11 +65,11 @@ def default_collate(batch):
         return _rebuilt(elem, {key: default_collate([sample[key] for sample in batch])
                                for key in elem})
     if _is_namedtuple(elem):
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         if any(len(sample) != len(elem) for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(field)) for field in zip(*batch)]
+        fields = [default_collate(field) for field in zip(*batch)]
         return fields if isinstance(elem, tuple) else _rebuilt(elem, fields)
     raise TypeError(_COLLATE_ERROR.format(type(elem)))
 
