@@ -132,6 +132,15 @@ def test_subset_and_concat_dataset():
     same(run)
 
 
+def test_subset_subclass_must_override_both_getters(lib):
+    class Doubled(lib.utils.data.Subset):
+        def __getitem__(self, index):
+            return 2 * super().__getitem__(index)
+
+    with pytest.raises(NotImplementedError, match="overrides __getitem__ but not"):
+        Doubled(range(5), [1, 2])
+
+
 def test_concat_dataset_errors(lib):
     data = lib.utils.data
     with pytest.raises(AssertionError):

@@ -110,6 +110,14 @@ class Subset(Dataset):
 
     def __init__(self, dataset, indices):
         self.dataset, self.indices = dataset, indices
+        cls = type(self)  # the loader fetches through __getitems__: both or neither
+        if (cls.__getitem__ is not Subset.__getitem__
+                and cls.__getitems__ is Subset.__getitems__):
+            raise NotImplementedError(
+                f"{cls.__name__} overrides __getitem__ but not __getitems__. When "
+                "subclassing Subset and overriding __getitem__, you must also "
+                "override __getitems__ to ensure DataLoader works correctly with your "
+                "custom logic.")
 
     def __getitem__(self, index):
         if isinstance(index, list):
