@@ -213,9 +213,12 @@ def test_loader_refuses_bad_arguments_like_torch(make, lib):
         make(lib, dataset(lib))
 
 
-def test_workers_are_refused_with_a_reason():
-    with pytest.raises(ValueError, match="num_workers=0"):
-        DataLoader(dataset(nn), num_workers=2)
+def test_workers_load_the_same_batches():
+    loader = DataLoader(dataset(nn), batch_size=5, shuffle=True, num_workers=2,
+                        generator=nn.utils.data.Generator().manual_seed(2))
+    alone = DataLoader(dataset(nn), batch_size=5, shuffle=True,
+                       generator=nn.utils.data.Generator().manual_seed(2))
+    assert epoch(loader) == epoch(alone)
 
 
 # --- save and load ---------------------------------------------------------------------------------

@@ -194,7 +194,7 @@ def test_the_shim_resolves_torch_names_to_nn(tmp_path):
         "import torch.distributed\n")
     done = run([SHIM, program])
     assert done.stdout.splitlines() == [
-        "nn nn nn.functional nn.optim nn.utils.data",
+        "nn nn nn.functional nn.optim nn.utils.data.dataloader",
         "nn.init nn.autograd.functional",
         "[]"]
     # a module nn lacks is not importable: the program meets nn as it is
