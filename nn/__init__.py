@@ -41,7 +41,8 @@ for _name in ("record", "operands", "unbroadcast", "binary_operator", "normalize
               "backward", "shared_versions", "accepts_out", "register_hook",
               "requires_grad_", "retain_grad", "AccumulateGrad", "linear", "gelu",
               "cross_entropy", "mse_loss", "nll_loss", "l1_loss", "smooth_l1_loss",
-              "huber_loss", "binary_cross_entropy"):
+              "huber_loss", "binary_cross_entropy", "avg_pool2d",
+              "adaptive_avg_pool2d"):
     del globals()[_name]
 from .dtypes import _ALIASES
 globals().update(_ALIASES)  # nn.float, nn.int, nn.bool, ...: torch's names for dtypes

@@ -6,7 +6,9 @@ __all__ = ['softmax', 'log_softmax', 'softplus', 'silu', 'mish', 'pad', 'normali
            'embedding', 'layer_norm', 'batch_norm', 'cross_entropy', 'nll_loss',
            'mse_loss', 'binary_cross_entropy_with_logits', 'conv2d', 'max_pool2d',
            'one_hot', 'leaky_relu', 'elu', 'hardtanh', 'relu6', 'dropout2d', 'l1_loss',
-           'smooth_l1_loss', 'huber_loss', 'binary_cross_entropy', 'kl_div']
+           'smooth_l1_loss', 'huber_loss', 'binary_cross_entropy', 'kl_div', 'conv1d',
+           'max_pool1d', 'avg_pool1d', 'avg_pool2d', 'adaptive_avg_pool1d',
+           'adaptive_avg_pool2d']
 
 # %% ../book/17_functional.ipynb #a64c93d3
 import collections
@@ -14,8 +16,9 @@ import collections
 import numpy as np
 
 from . import functions
-from .conv import (_COPYING_MODES, _offset_slice, _span, _windows, conv2d,
-                     max_pool2d)
+from .conv import (_COPYING_MODES, _offset_slice, _span, _windows,
+                     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
+                     conv1d, conv2d, max_pool1d, max_pool2d)
 from .engine import Tensor, _bump_version, _is_floating, record
 from .functions import _sigmoid, clamp, norm, relu, sigmoid, tanh
 from .inplace import _write_out
@@ -33,7 +36,8 @@ _all_ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear",
          "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "conv2d",
          "max_pool2d", "softplus", "silu", "mish", "one_hot", "leaky_relu", "elu",
          "hardtanh", "relu6", "dropout2d", "l1_loss", "smooth_l1_loss",
-         "huber_loss", "binary_cross_entropy", "kl_div"]
+         "huber_loss", "binary_cross_entropy", "kl_div", "conv1d", "max_pool1d",
+         "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
 
 # %% ../book/17_functional.ipynb #0ee991b8
 def softmax(input, dim=None, dtype=None):

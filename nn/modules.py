@@ -1120,7 +1120,7 @@ class LayerNorm(Module):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    "Normalize each channel (dim 1) over N (and L); update running stats if training."
+    "Normalize channels (dim 1) over all other dims; update running stats if training."
     axes = (0,) + tuple(range(2, input.ndim))
     affine_shape = (input.shape[1],) + (1,) * (input.ndim - 2)
     if not training:
@@ -1142,8 +1142,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
 
 
-class BatchNorm1d(Module):
-    "Batch norm of (N, C) or (N, C, L) inputs per channel; running statistics for eval."
+class _BatchNorm(Module):
+    "Batch norm per channel (dim 1) with running statistics for eval, for every rank."
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, *, bias=True):
@@ -1166,8 +1166,7 @@ class BatchNorm1d(Module):
                 self.register_buffer(name, None)
 
     def forward(self, input):
-        if input.ndim not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+        self._check_input_dim(input)
         if input.shape[1] != self.num_features:
             raise RuntimeError(f"running_mean should contain {input.shape[1]} elements "
                                f"not {self.num_features}")
@@ -1184,6 +1183,15 @@ class BatchNorm1d(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    "Batch norm of (N, C) or (N, C, L) inputs per channel; running statistics for eval."
+
+    def _check_input_dim(self, input):
+        if input.ndim not in (2, 3):
+            raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+
 
 # %% ../book/14_modules.ipynb #d2675736
 def _absolute_index(index, length):
