@@ -546,6 +546,46 @@ Tensor.chunk, Tensor.unbind = chunk, unbind
 Tensor.narrow, Tensor.select = narrow, select
 
 
+# %% ../book/06_indexing.ipynb #115f9182
+def _window_index(count, size, step):
+    "Positions of the windows' elements: idx[w, j] = w * step + j."
+    return np.arange(count)[:, None] * step + np.arange(size)
+
+
+def _unfold(self, dimension, size, step):
+    "Windows of `size` elements, `step` apart, along `dimension`: a view, windows last."
+    dim = _check_dim(dimension, self.ndim)
+    array = self._data.reshape(self.shape or (1,))  # a 0-d tensor is one element
+    length = array.shape[dim]
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} "
+                           f"but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    count = (length - size) // step + 1
+    shape = array.shape[:dim] + (count,) + array.shape[dim + 1:] + (size,)
+    stride = array.strides[dim]
+    strides = (array.strides[:dim] + (stride * step,) + array.strides[dim + 1:]
+               + (stride,))
+    windows = np.lib.stride_tricks.as_strided(array, shape, strides)
+    index = (slice(None),) * dim + (_window_index(count, size, step),)
+    zero_d = not self.ndim
+
+    def vjp(g, *_):
+        # ȳ's window position goes back next to its window: the shape of x[index]
+        if zero_d:
+            return _scatter(g.reshape((1, size)), index, (1,)).reshape(())
+        return _scatter(np.moveaxis(g, -1, dim + 1), index, array.shape)
+
+    return record(windows[0] if zero_d else windows, (self,), (vjp,),
+                  "UnfoldBackward0", view_of=self)
+
+
+Tensor.unfold = _unfold
+
+
 # %% ../book/06_indexing.ipynb #f53912e3
 def _moved_order(source, destination, ndim):
     "The permutation putting dims `source` at positions `destination`, others in order."
