@@ -211,7 +211,17 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100,
     def vjp(g, L, log_probabilities):
         return _at_targets(np.where(kept, -spread(g) * w_y, 0),
                            index, x.shape).reshape(input.shape)
-    return record(_unbatched(result, input), (input,), (vjp,), "NllLossBackward0")
+    return record(_unbatched(result, input), (input,), (vjp,),
+                  _nll_node_name(input, reduction))
+
+
+def _nll_node_name(input, reduction):
+    "torch's name for nll_loss's node: it handles a (N, C, d1, ...) input as images."
+    if input.ndim <= 2:
+        return "NllLossBackward0"
+    if input.ndim != 4 and reduction == "none":
+        return "ViewBackward0"  # the losses, reshaped back from the image form
+    return "NllLoss2DBackward0"
 
 # %% ../book/15_losses.ipynb #4a867c69
 def _per_class(weight, ndim):
@@ -269,7 +279,7 @@ def _cross_entropy_plain(input, target):
     def vjp(g, L, logits):  # the forward's log_p, when handed the forward's own array
         return ((np.exp(log_p if logits is x else _log_softmax(logits)) - one_hot)
                 * (g / len(y)))
-    return record(result, (input,), (vjp,), "CrossEntropyLossBackward0")
+    return record(result, (input,), (vjp,), "NllLossBackward0")
 
 
 def _cross_entropy_indices(input, target, weight, ignore_index, reduction, smoothing):
@@ -292,8 +302,8 @@ def _cross_entropy_indices(input, target, weight, ignore_index, reduction, smoot
         if smoothing:
             grad = grad - smoothing / n_classes * g[:, None] * w_c
         return grad.reshape(input.shape)
-    return record(_unbatched(result, input), (input,), (vjp,),
-                  "CrossEntropyLossBackward0")
+    name = "AddBackward0" if smoothing else _nll_node_name(input, reduction)
+    return record(_unbatched(result, input), (input,), (vjp,), name)
 
 
 def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
@@ -343,7 +353,8 @@ def _cross_entropy_probabilities(input, target, weight, ignore_index, reduction,
                        axis=tuple(i for i in range(x.ndim) if i != 1))
     inputs = (input, target) if weight is None else (input, target, weight)
     return record(_unbatched(result, input), inputs,
-                  (input_vjp, target_vjp, weight_vjp), "CrossEntropyLossBackward0")
+                  (input_vjp, target_vjp, weight_vjp),
+                  "DivBackward1" if reduction == "mean" else "NegBackward0")
 
 # %% ../book/15_losses.ipynb #dd044fcf
 def _log_sigmoid(x):
