@@ -87,6 +87,8 @@ class Tensor:
     _base = None            # for a view: the tensor whose storage it shares
     _base_node = None       # for a view: its base's node when the view was made
     _history = None         # earlier selves of a tensor changed in place (chapter 11)
+    _no_grad_view = None    # for a view made under no_grad: its version then
+    _of_no_grad_view = False  # True for such a view and for the views of it
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self._data = _as_array(data, dtype)
@@ -168,6 +170,8 @@ class Tensor:
         extras = [f"dtype={self.dtype}"] if shown else []
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node.name()}>")
+        elif _changed_no_grad_view(self):  # (chapter 11) it has no valid grad_fn
+            extras.append("grad_fn=<Invalid>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([_format_array(self._data)] + extras) + ")"
@@ -196,7 +200,15 @@ def _check_dim(dim, ndim):
 
 # %% ../book/01_tensor.ipynb #44bc71c4
 def _requires_grad_get(self):
+    if self._no_grad_view is not None and _GradMode.enabled:
+        _check_no_grad_view_unchanged(self)
     return self._requires_grad
+
+
+def _grad_fn_get(self):
+    if self._no_grad_view is not None:
+        _check_no_grad_view_unchanged(self)
+    return self._node
 
 
 def _requires_grad_set(self, flag):
@@ -208,7 +220,8 @@ def _requires_grad_set(self, flag):
     if flag and not _is_floating(self.dtype):
         raise RuntimeError("Only Tensors of floating point and complex dtype can "
                            f"require gradients (this one is {self.dtype})")
-    self._requires_grad = flag
+    if self._no_grad_view is None:  # (a view made under no_grad follows its base)
+        self._requires_grad = flag
 
 
 def requires_grad_(self, requires_grad=True):
@@ -257,9 +270,9 @@ Tensor.requires_grad = property(
     doc="Whether operations on this tensor are recorded for backward.")
 Tensor.grad = property(_grad_get, _grad_set,
                        doc="The gradient accumulated by backward, or None.")
-Tensor.grad_fn = property(lambda self: self._node,
+Tensor.grad_fn = property(_grad_fn_get,
                           doc="The Node that produced this tensor (None for leaves).")
-Tensor.is_leaf = property(lambda self: self._node is None,
+Tensor.is_leaf = property(lambda self: _grad_fn_get(self) is None,
                           doc="True unless a recorded operation produced it.")
 Tensor.retains_grad = property(lambda self: self._retains_grad,
                                doc="True if retain_grad() was called on a non-leaf.")
@@ -277,6 +290,8 @@ def record(result, inputs, vjps, op_name, view_of=None):
         out._versions = shared_versions(view_of)
         out._base = view_of if view_of._base is None else view_of._base
         out._base_node = out._base._node
+        if not _GradMode.enabled or view_of._of_no_grad_view:
+            _note_no_grad_view(out, view_of)
     if _GradMode.enabled:
         for tensor in inputs:  # a plain loop: this line runs for every operation
             if tensor._requires_grad:
@@ -291,6 +306,15 @@ def record(result, inputs, vjps, op_name, view_of=None):
                 out._requires_grad = True
                 break
     return out
+
+
+def _note_no_grad_view(view, input):
+    "Mark a view made under no_grad of a tensor that requires grad (and its views)."
+    if _GradMode.enabled:  # a view, recorded, of a view made under no_grad
+        view._of_no_grad_view = True
+    elif input._requires_grad:  # a leaf that requires grad, and whose gradient is lost
+        view._requires_grad = view._of_no_grad_view = True
+        view._no_grad_view = view._versions[0]
 
 
 _NODE_TYPES = {}  # op name -> a subclass of Node of that name
@@ -316,8 +340,31 @@ def _reread_stale_views(tensors):
     "Views whose base took a new node (in place) since they were made read it anew."
     for tensor in tensors:
         base = tensor._base
-        if base is not None and base._node is not tensor._base_node:
+        if base is not None and tensor._no_grad_view is not None:
+            _check_no_grad_view_unchanged(tensor)
+        elif base is not None and base._node is not tensor._base_node:
             tensor._reread()  # see chapter "Changing tensors in place"
+
+
+_NO_GRAD_VIEW_HINT = (
+    " Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+    "clarify your code by moving both the view and the inplace either both inside the "
+    "no_grad block (if you don't want the inplace to be tracked) or both outside (if "
+    "you want the inplace to be tracked).")
+
+
+def _changed_no_grad_view(tensor):
+    "True for a view made under no_grad whose storage was changed in place since."
+    made_at = tensor._no_grad_view
+    return made_at is not None and tensor._versions[0] != made_at
+
+
+def _check_no_grad_view_unchanged(view):
+    "RuntimeError if a view made under no_grad was changed in place since."
+    if _changed_no_grad_view(view):
+        raise RuntimeError("A view was created in no_grad mode and its base or another "
+                           "view of its base has been modified inplace with grad mode "
+                           "enabled." + _NO_GRAD_VIEW_HINT)
 
 
 def shared_versions(tensor):
@@ -427,7 +474,7 @@ def _accumulate_grad(tensor, grad):
 # %% ../book/01_tensor.ipynb #c3e3fc0e
 def _seed_gradient(tensor, gradient, create_graph=False):
     "The gradient backward starts from: ones if one element, else `gradient`, checked."
-    if not tensor._requires_grad:
+    if not tensor._requires_grad or tensor._no_grad_view is not None:
         raise RuntimeError("element 0 of tensors does not require grad and does not "
                            "have a grad_fn")
     if gradient is None:
@@ -511,8 +558,8 @@ def _propagate(root, seed, retain_graph, create_graph=False):
         inputs = (node.inputs if node.stamp == _CHANGES[0]  # (the common case)
                   else _recorded_inputs(node))
         for index, (input, vjp) in enumerate(zip(inputs, node.vjps)):
-            if not input._requires_grad:
-                continue
+            if not input._requires_grad or input._no_grad_view is not None:
+                continue  # (a view made under no_grad passes no gradient on)
             input_grad = _fit_gradient(vjp(grad, *values), input, node)
             if _AnomalyMode.enabled:
                 _check_backward(input_grad, node, index)

@@ -16,8 +16,8 @@ import functools
 
 import numpy as np
 
-from .engine import (_CHANGES, Tensor, _bump_version, _category, _needed, record,
-                       result_type, shared_versions)
+from .engine import (_CHANGES, _NO_GRAD_VIEW_HINT, Tensor, _bump_version, _category,
+                       _needed, record, result_type, shared_versions)
 from .engine import broadcast_shapes
 from .factories import _stream
 from .grad_mode import _GradMode
@@ -54,6 +54,8 @@ def _check_in_place(tensor):
     "RuntimeError if torch's rules forbid changing `tensor` in place now."
     if not _GradMode.enabled:
         return
+    if tensor._of_no_grad_view:
+        raise RuntimeError(_no_grad_view_changed(tensor) + _NO_GRAD_VIEW_HINT)
     if tensor._node is None and tensor._requires_grad:
         raise RuntimeError("a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
@@ -107,6 +109,16 @@ def _adopt(tensor, node, earlier):
     tensor._history = (tensor._history or []) + [(_CHANGES[0], earlier)]
     tensor._node, tensor._requires_grad = node, True
     node.versions[0] = tensor._versions[0]
+
+def _no_grad_view_changed(view):
+    "The start of torch's message for an in-place change of a view made under no_grad."
+    if view._no_grad_view is not None:
+        return ("A view was created in no_grad mode and is being modified inplace with "
+                "grad mode enabled.")
+    op = view._node.name().rsplit("Backward", 1)[0]  # SliceBackward0 -> Slice
+    return (f"Output 0 of {op} is a view of a view which was created in no_grad mode "
+            "and is being modified inplace with grad mode enabled.")
+
 
 # %% ../book/11_inplace.ipynb #8f25c526
 def _flat_index(view, base):

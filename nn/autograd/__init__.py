@@ -21,7 +21,8 @@ def _reachable(outputs):
     for out in outputs:
         if out._node is not None:
             for tensor in _backward_order(out):
-                ids.update(id(t) for t in tensor._node.inputs if t._requires_grad)
+                ids.update(id(t) for t in tensor._node.inputs
+                           if t._requires_grad and t._no_grad_view is None)
     return ids
 
 
