@@ -200,8 +200,6 @@ def _check_dim(dim, ndim):
 
 # %% ../book/01_tensor.ipynb #44bc71c4
 def _requires_grad_get(self):
-    if self._no_grad_view is not None and _GradMode.enabled:
-        _check_no_grad_view_unchanged(self)
     return self._requires_grad
 
 

@@ -269,7 +269,9 @@ def _setitem(self, index, value):
     "`t[index] = value`: written into t's storage (and recorded if autograd needs it)."
     index = tuple(map(_index_part, index if isinstance(index, tuple) else (index,)))
     if all(map(_is_basic, index)):
-        self[index].copy_(value)  # a basic index selects a view
+        # a basic index selects a view (all of the tensor: the tensor itself)
+        whole = all(part is Ellipsis or part == slice(None) for part in index)
+        (self if whole else self[index]).copy_(value)
         return
     if any(map(_is_int, index)):  # integers first, as in torch
         first, then = _ints_first(index)
