@@ -106,6 +106,8 @@ def _adopt(tensor, node, earlier):
     _CHANGES[0] += 1
     tensor._history = (tensor._history or []) + [(_CHANGES[0], earlier)]
     tensor._node, tensor._requires_grad = node, True
+    if not node.versions:  # recorded before any change: every version it read was 0
+        node.versions = [0] * (1 + len(node.inputs))
     node.versions[0] = tensor._versions[0]
 
 # %% ../book/11_inplace.ipynb #8f25c526
