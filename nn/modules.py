@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from . import factories, init
-from .dtypes import _check_device
+from .dtypes import _check_device, get_default_dtype
 from .dtypes import dtype as DType
 from .engine import Tensor, record
 from .grad_mode import no_grad
@@ -28,12 +28,18 @@ from .shapes import _scatter
 from .utils.hooks import RemovableHandle
 
 # %% ../book/14_modules.ipynb #40e45e2e
+def _parameter_dtype(dtype=None, device=None):
+    "The NumPy dtype of a new layer's parameters: `dtype`, else the default dtype."
+    _check_device(device)
+    return np.dtype(get_default_dtype() if dtype is None else dtype)
+
+
 class Parameter(Tensor):
     "A tensor a Module registers as a weight; it requires grad unless told otherwise."
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            data = np.empty(0, dtype=np.float32)
+            data = np.empty(0, dtype=_parameter_dtype())
         self._data = data._data if isinstance(data, Tensor) else np.asarray(data)
         self.requires_grad = requires_grad
 
@@ -577,10 +583,10 @@ def _linear_weight_vjp(g, y, *inputs):
 class Linear(Module):
     "y = x W^T + b, W and b initialized as in PyTorch: U(-1/sqrt(in), 1/sqrt(in))."
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        dtype = np.float32 if dtype is None else dtype
+        dtype = _parameter_dtype(dtype, device)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.register_parameter(
             "bias", Parameter(np.empty(out_features, dtype=dtype)) if bias else None)
@@ -1061,7 +1067,8 @@ def embedding(input, weight, padding_idx=None):
 class Embedding(Module):
     "A num_embeddings × embedding_dim table from N(0, 1); row padding_idx is zero."
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, *,
+                 device=None, dtype=None):
         super().__init__()
         if (padding_idx is not None
                 and not -num_embeddings <= padding_idx < num_embeddings):
@@ -1069,7 +1076,7 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                         dtype=np.float32))
+                                         dtype=_parameter_dtype(dtype, device)))
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight._data[self.padding_idx] = 0
@@ -1111,17 +1118,19 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 class LayerNorm(Module):
     "Layer normalization over the trailing `normalized_shape`; learned scale and shift."
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
         super().__init__()
+        dtype = _parameter_dtype(dtype, device)
         self.normalized_shape = ((normalized_shape,)
                                  if isinstance(normalized_shape, int)
                                  else tuple(normalized_shape))
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.register_parameter("weight",
-                                Parameter(np.ones(self.normalized_shape, np.float32))
+                                Parameter(np.ones(self.normalized_shape, dtype))
                                 if elementwise_affine else None)
         self.register_parameter("bias",
-                                Parameter(np.zeros(self.normalized_shape, np.float32))
+                                Parameter(np.zeros(self.normalized_shape, dtype))
                                 if elementwise_affine and bias else None)
 
     def forward(self, input):
@@ -1162,19 +1171,21 @@ class _BatchNorm(Module):
     "Batch norm per channel (dim 1) with running statistics for eval, for every rank."
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, *, bias=True):
+                 track_running_stats=True, device=None, dtype=None, *,
+                 bias=True):
         super().__init__()
+        dtype = _parameter_dtype(dtype, device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", Parameter(np.ones(num_features, np.float32))
+        self.register_parameter("weight", Parameter(np.ones(num_features, dtype))
                                 if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(num_features, np.float32))
+        self.register_parameter("bias", Parameter(np.zeros(num_features, dtype))
                                 if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean",
-                                 Tensor(np.zeros(num_features, np.float32)))
+                                 Tensor(np.zeros(num_features, dtype)))
             self.register_buffer("running_var",
-                                 Tensor(np.ones(num_features, np.float32)))
+                                 Tensor(np.ones(num_features, dtype)))
             self.register_buffer("num_batches_tracked",
                                  Tensor(np.array(0, dtype=np.int64)))
         else:
