@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import init
 from .engine import Tensor, record
-from .modules import Module, Parameter, _BatchNorm
+from .modules import Module, Parameter, _BatchNorm, _parameter_dtype
 from .shapes import _is_int, _scatter
 
 # %% ../book/16_conv.ipynb #d407b4d8
@@ -422,7 +422,8 @@ class _ConvNd(Module):
     dims = 2
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
+                 dtype=None):
         super().__init__()
         name, dims = type(self).__name__, self.dims
         stride = _pair(stride, "stride", name, dims)
@@ -436,7 +437,7 @@ class _ConvNd(Module):
                         else _pair(padding, "padding", name, dims))
         self.dilation = _pair(dilation, "dilation", name, dims)
         self.padding_mode = padding_mode
-        dtype = np.float32 if dtype is None else dtype
+        dtype = _parameter_dtype(dtype, device)
         self.weight = Parameter(np.empty((out_channels, in_channels // groups,
                                           *self.kernel_size), dtype=dtype))
         self.bias = Parameter(np.empty(out_channels, dtype=dtype)) if bias else None

@@ -65,6 +65,16 @@ def _check_in_place(tensor):
                            "in an in-place operation.")
 
 
+def _no_grad_view_changed(view):
+    "The start of torch's message for an in-place change of a view made under no_grad."
+    if view._no_grad_view is not None:
+        return ("A view was created in no_grad mode and is being modified inplace with "
+                "grad mode enabled.")
+    op = view._node.name().rsplit("Backward", 1)[0]  # SliceBackward0 -> Slice
+    return (f"Output 0 of {op} is a view of a view which was created in no_grad mode "
+            "and is being modified inplace with grad mode enabled.")
+
+
 def _alias(tensor):
     "A second tensor object for the tensor's current value, graph and storage."
     alias = Tensor._from_array(tensor._data)
@@ -108,17 +118,9 @@ def _adopt(tensor, node, earlier):
     _CHANGES[0] += 1
     tensor._history = (tensor._history or []) + [(_CHANGES[0], earlier)]
     tensor._node, tensor._requires_grad = node, True
+    if not node.versions:  # recorded before any change: every version it read was 0
+        node.versions = [0] * (1 + len(node.inputs))
     node.versions[0] = tensor._versions[0]
-
-def _no_grad_view_changed(view):
-    "The start of torch's message for an in-place change of a view made under no_grad."
-    if view._no_grad_view is not None:
-        return ("A view was created in no_grad mode and is being modified inplace with "
-                "grad mode enabled.")
-    op = view._node.name().rsplit("Backward", 1)[0]  # SliceBackward0 -> Slice
-    return (f"Output 0 of {op} is a view of a view which was created in no_grad mode "
-            "and is being modified inplace with grad mode enabled.")
-
 
 # %% ../book/11_inplace.ipynb #8f25c526
 def _flat_index(view, base):

@@ -18,22 +18,28 @@ import warnings
 import numpy as np
 
 from . import factories, init
-from .dtypes import _check_device
+from .dtypes import _check_device, get_default_dtype
 from .dtypes import dtype as DType
 from .engine import Tensor, record
 from .grad_mode import no_grad
 from .functions import _elementwise, log_softmax, relu, sigmoid, softmax, tanh
-from .inplace import _in_place_method
+from .inplace import _in_place, _in_place_method
 from .shapes import _scatter
 from .utils.hooks import RemovableHandle
 
 # %% ../book/14_modules.ipynb #40e45e2e
+def _parameter_dtype(dtype=None, device=None):
+    "The NumPy dtype of a new layer's parameters: `dtype`, else the default dtype."
+    _check_device(device)
+    return np.dtype(get_default_dtype() if dtype is None else dtype)
+
+
 class Parameter(Tensor):
     "A tensor a Module registers as a weight; it requires grad unless told otherwise."
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:
-            data = np.empty(0, dtype=np.float32)
+            data = np.empty(0, dtype=_parameter_dtype())
         self._data = data._data if isinstance(data, Tensor) else np.asarray(data)
         self.requires_grad = requires_grad
 
@@ -551,21 +557,22 @@ def linear(input, weight, bias=None):
                            f"but got {input.dtype}, {weight.dtype} and "
                            f"{None if bias is None else bias.dtype}")
     x, W = input._data, weight._data
-    y = x @ W.T if bias is None else x @ W.T + bias._data
-    inputs, vjps = (input, weight), (_linear_input_vjp, _linear_weight_vjp)
-    if bias is not None:
-        inputs, vjps = inputs + (bias,), vjps + (lambda g, *_: g,)
-    return record(y, inputs, vjps,
-                  "AddmmBackward0" if bias is not None else "MmBackward0")
+    vjps = (_linear_input_vjp, _linear_weight_vjp)
+    if bias is None:
+        return record(x @ W.T, (input, weight), vjps, "MmBackward0")
+    # torch's node is addmm(bias, input, weight.T): bias first among its inputs
+    return record(x @ W.T + bias._data, (bias, input, weight),
+                  (lambda g, *_: g,) + vjps, "AddmmBackward0")
 
 
-def _linear_input_vjp(g, y, x, W, *bias):
-    "x̄ = ȳ W."
-    return g @ W
+def _linear_input_vjp(g, y, *inputs):
+    "x̄ = ȳ W (the inputs end with x, W)."
+    return g @ inputs[-1]
 
 
-def _linear_weight_vjp(g, y, x, W, *bias):
+def _linear_weight_vjp(g, y, *inputs):
     "W̄ = ȳᵀ x, with every leading dimension of x and ȳ read as rows."
+    x = inputs[-2]
     if x.ndim == 2:
         return g.T @ x
     # explicit sizes: 0 features
@@ -576,10 +583,10 @@ def _linear_weight_vjp(g, y, x, W, *bias):
 class Linear(Module):
     "y = x W^T + b, W and b initialized as in PyTorch: U(-1/sqrt(in), 1/sqrt(in))."
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        dtype = np.float32 if dtype is None else dtype
+        dtype = _parameter_dtype(dtype, device)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         self.register_parameter(
             "bias", Parameter(np.empty(out_features, dtype=dtype)) if bias else None)
@@ -674,8 +681,17 @@ def _implicit_softmax_dim(ndim):
 
 
 class ReLU(Module):
-    "max(x, 0), elementwise."
-    def forward(self, input): return relu(input)
+    "max(x, 0), elementwise; inplace=True writes the result into the input."
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return input.relu_() if self.inplace else relu(input)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
@@ -779,8 +795,10 @@ class Sequential(Module):
         return self
 
 # %% ../book/14_modules.ipynb #12b67bc8
-def dropout(input, p=0.5, training=True):
+def dropout(input, p=0.5, training=True, inplace=False):
     "When training, zero each element with probability p and scale the rest by 1/(1-p)."
+    if inplace:
+        return _overwrite(input, dropout, p, training)
     if not 0 <= p <= 1:
         raise ValueError("dropout probability has to be between 0 and 1, "
                          f"but got {p}")
@@ -803,16 +821,15 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input):
-        return dropout(input, self.p, self.training)
+        return dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
 
 # %% ../book/14_modules.ipynb #892dd777
-def _overwrite(name, input, result, inplace):
-    "`result`, or (inplace=True) `input` overwritten with it (only outside autograd)."
-    from .functional import _in_place  # functional imports this module
-    return _in_place(name, input, result, inplace)
+def _overwrite(input, function, *args):
+    "`function(input, *args)` written into `input`, as chapter 11 writes in place."
+    return _in_place(input, lambda old: function(old, *args))
 
 
 def _floating_data(name, input):
@@ -823,14 +840,18 @@ def _floating_data(name, input):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     "x where x > 0, negative_slope * x elsewhere."
+    if inplace:
+        return _overwrite(input, leaky_relu, negative_slope)
     x = _floating_data("leaky_relu", input)
     slope = np.where(x > 0, 1, negative_slope).astype(x.dtype)
-    y = record(x * slope, (input,), (lambda g, *_: g * slope,), "LeakyReluBackward0")
-    return _overwrite("leaky_relu", input, y, inplace)
+    return record(x * slope, (input,), (lambda g, *_: g * slope,),
+                  "LeakyReluBackward0")
 
 
 def elu(input, alpha=1.0, inplace=False):
     "x where x > 0, alpha (e^x - 1) elsewhere."
+    if inplace:
+        return _overwrite(input, elu, alpha)
     x = _floating_data("elu", input)
     positive = x > 0
     negative = (~positive).astype(x.dtype)  # e^(x * negative) stays finite for large x
@@ -838,19 +859,19 @@ def elu(input, alpha=1.0, inplace=False):
 
     def vjp(g, y, x):
         return g * np.where(positive, 1, alpha * np.exp(x * negative))
-    y = record(y, (input,), (vjp,), "EluBackward0")
-    return _overwrite("elu", input, y, inplace)
+    return record(y, (input,), (vjp,), "EluBackward0")
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     "x clamped to [min_val, max_val]; slope 1 strictly inside, 0 elsewhere."
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return _overwrite(input, hardtanh, min_val, max_val)
     x = input._data
     inside = ((x > min_val) & (x < max_val)).astype(x.dtype)
     y = np.clip(x, min_val, max_val).astype(x.dtype)
-    y = record(y, (input,), (lambda g, *_: g * inside,), "HardtanhBackward0")
-    return _overwrite("hardtanh", input, y, inplace)
+    return record(y, (input,), (lambda g, *_: g * inside,), "HardtanhBackward0")
 
 
 def relu6(input, inplace=False):
@@ -880,6 +901,8 @@ def _warn_dropout2d_dims(ndim):
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     "Zero whole channels input[n, c] with probability p; scale the rest by 1/(1-p)."
+    if inplace:
+        return _overwrite(input, dropout2d, p, training)
     _check_probability(p)
     _warn_dropout2d_dims(input.ndim)
     if not training or p == 0 or input.numel() == 0:
@@ -890,9 +913,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     channels = input.shape[:2] + (1,) * (input.ndim - 2)
     keep = factories._generator.random(channels) >= p
     scale = (keep / (1 - p) if p < 1 else np.zeros(channels)).astype(input.dtype)
-    y = record(input._data * scale, (input,), (lambda g, *_: g * scale,),
-               "MulBackward0")
-    return _overwrite("dropout2d", input, y, inplace)
+    return record(input._data * scale, (input,), (lambda g, *_: g * scale,),
+                  "MulBackward0")
 
 
 # %% ../book/14_modules.ipynb #968b5fdd
@@ -1045,7 +1067,8 @@ def embedding(input, weight, padding_idx=None):
 class Embedding(Module):
     "A num_embeddings × embedding_dim table from N(0, 1); row padding_idx is zero."
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, *,
+                 device=None, dtype=None):
         super().__init__()
         if (padding_idx is not None
                 and not -num_embeddings <= padding_idx < num_embeddings):
@@ -1053,7 +1076,7 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim),
-                                         dtype=np.float32))
+                                         dtype=_parameter_dtype(dtype, device)))
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight._data[self.padding_idx] = 0
@@ -1095,17 +1118,19 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 class LayerNorm(Module):
     "Layer normalization over the trailing `normalized_shape`; learned scale and shift."
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
         super().__init__()
+        dtype = _parameter_dtype(dtype, device)
         self.normalized_shape = ((normalized_shape,)
                                  if isinstance(normalized_shape, int)
                                  else tuple(normalized_shape))
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.register_parameter("weight",
-                                Parameter(np.ones(self.normalized_shape, np.float32))
+                                Parameter(np.ones(self.normalized_shape, dtype))
                                 if elementwise_affine else None)
         self.register_parameter("bias",
-                                Parameter(np.zeros(self.normalized_shape, np.float32))
+                                Parameter(np.zeros(self.normalized_shape, dtype))
                                 if elementwise_affine and bias else None)
 
     def forward(self, input):
@@ -1146,19 +1171,21 @@ class _BatchNorm(Module):
     "Batch norm per channel (dim 1) with running statistics for eval, for every rank."
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, *, bias=True):
+                 track_running_stats=True, device=None, dtype=None, *,
+                 bias=True):
         super().__init__()
+        dtype = _parameter_dtype(dtype, device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.register_parameter("weight", Parameter(np.ones(num_features, np.float32))
+        self.register_parameter("weight", Parameter(np.ones(num_features, dtype))
                                 if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(num_features, np.float32))
+        self.register_parameter("bias", Parameter(np.zeros(num_features, dtype))
                                 if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean",
-                                 Tensor(np.zeros(num_features, np.float32)))
+                                 Tensor(np.zeros(num_features, dtype)))
             self.register_buffer("running_var",
-                                 Tensor(np.ones(num_features, np.float32)))
+                                 Tensor(np.ones(num_features, dtype)))
             self.register_buffer("num_batches_tracked",
                                  Tensor(np.array(0, dtype=np.int64)))
         else:

@@ -364,6 +364,22 @@ def test_conv2d_layer_is_reproducible_with_manual_seed():
     np.testing.assert_array_equal(*draws)
 
 
+@pytest.mark.parametrize("default", ["float64", "float32"])
+def test_conv_layers_make_parameters_of_the_default_dtype(default):
+    def made(lib):
+        previous = lib.get_default_dtype()
+        lib.set_default_dtype(getattr(lib, default))
+        try:
+            built = [layers(lib).Conv1d(2, 3, 3), layers(lib).Conv2d(2, 3, 3, bias=False),
+                     layers(lib).Conv2d(2, 3, 3, dtype=lib.float32)]
+            return [[str(p.dtype).split(".")[-1] for p in layer.parameters()]
+                    for layer in built]
+        finally:
+            lib.set_default_dtype(previous)
+    same(made)
+    same(lambda lib: str(lib.get_default_dtype()).split(".")[-1])  # restored
+
+
 LAYER_ERRORS = {
     "in_channels % groups": lambda lib, x: layers(lib).Conv2d(3, 4, 3, groups=2),
     "out_channels % groups": lambda lib, x: layers(lib).Conv2d(4, 3, 3, groups=2),
