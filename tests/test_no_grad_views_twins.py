@@ -248,3 +248,12 @@ def test_a_view_of_a_view_made_under_no_grad_is_one_too():
             w = v[0:1]
         return w.requires_grad, w.is_leaf, outcome(lambda: w.mul_(2)), values(p)
     both(test)
+
+
+def test_a_no_grad_view_follows_its_base_when_the_base_is_frozen_later():
+    def test(lib):
+        p = lib.tensor(X, requires_grad=True)
+        v = no_grad_view(lib, "p[0]", p)
+        p.requires_grad_(False)
+        return v.requires_grad, shown(v)
+    both(test)
