@@ -351,6 +351,8 @@ DIFFERENTIABLE = [  # (expression over a, b, c; input shapes); pieces are joined
     ("lib.atleast_3d(a) * 2", [(3,)]), ("lib.atleast_2d(a) * 2", [()]),
     ("lib.atleast_1d(a) * 2", [()]), ("lib.moveaxis(a, 0, -1)", [(2, 3, 4)]),
     ("lib.select(a, 0, 1) * lib.narrow(a, 0, 0, 1)", [(2, 3)]),
+    ("a.unfold(1, 3, 2)", [(2, 6)]), ("a.unfold(0, 2, 1)", [(3, 2)]),
+    ("a.unfold(-1, 2, 1).unfold(0, 2, 2)", [(4, 5)]), ("a.unfold(0, 1, 1) * 2", [()]),
 ]
 FUNCTIONS_OF_TENSORS = [pytest.param(expression, shapes, id=expression)
                         for expression, shapes in DIFFERENTIABLE]

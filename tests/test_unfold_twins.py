@@ -12,7 +12,6 @@ from hypothesis import given, strategies as st
 
 import nn
 from test_broadcast_hypothesis import deterministic
-from test_higher_order import assert_all_same, leaves, second_derivatives
 from twin import arrays, code, same, twin, twin_raises
 
 X = arrays((2, 3, 7))[0]
@@ -98,39 +97,8 @@ def test_grad_fn_name_and_no_function_form():
     same(lambda lib: hasattr(lib, "unfold"))
 
 
-DIFFERENTIABLE = [("a.unfold(1, 3, 2)", [(2, 6)]), ("a.unfold(0, 2, 1)", [(3, 2)]),
-                  ("a.unfold(-1, 2, 1).unfold(0, 2, 2)", [(4, 5)]),
-                  ("a.unfold(0, 1, 1) * 2", [()])]
-
-
-def case(expression, nonlinear):
-    "The expression as fn(lib, a); with sin after it when `nonlinear` (for 2nd order)."
-    def fn(lib, a):
-        out = eval(expression, {"lib": lib}, {"a": a})
-        return out.sin() if nonlinear else out
-    return fn
-
-
-@pytest.mark.parametrize("expression, shapes", DIFFERENTIABLE)
-def test_gradcheck_float64(expression, shapes):
-    fn = case(expression, nonlinear=False)
-    assert nn.gradcheck(lambda *xs: fn(nn, *xs), leaves(nn, arrays(*shapes, seed=2)))
-
-
-@pytest.mark.parametrize("expression, shapes", DIFFERENTIABLE)
-def test_hessian_vector_product_matches_torch(expression, shapes):
-    fn, values = case(expression, nonlinear=True), arrays(*shapes, seed=2)
-    (torch_grads, torch_hvp), (nn_grads, nn_hvp) = (second_derivatives(lib, fn, values)
-                                                    for lib in (torch, nn))
-    assert_all_same(torch_grads, nn_grads, "first gradient of input")
-    assert_all_same(torch_hvp, nn_hvp, "Hessian-vector product, input")
-
-
-@pytest.mark.parametrize("expression, shapes", DIFFERENTIABLE)
-def test_gradgradcheck(expression, shapes):
-    fn = case(expression, nonlinear=True)
-    assert nn.autograd.gradgradcheck(lambda *xs: fn(nn, *xs),
-                                     leaves(nn, arrays(*shapes, seed=2)))
+# float64 gradcheck and second derivatives: with the other shape ops, in
+# test_more_shapes_twins.py
 
 
 @st.composite

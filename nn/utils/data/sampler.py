@@ -85,6 +85,14 @@ class SequentialSampler(Sampler):
         return len(self.data_source)
 
 
+def _check_positive_int(name, value, bools=False):
+    "ValueError, in torch's words, unless `value` is a positive int (bools if `bools`)."
+    if (not isinstance(value, int) or (isinstance(value, bool) and not bools)
+            or value <= 0):
+        raise ValueError(f"{name} should be a positive integer value, but got "
+                         f"{name}={value}")
+
+
 class RandomSampler(Sampler):
     "A new random permutation each iteration (independent draws if `replacement`)."
 
@@ -97,9 +105,7 @@ class RandomSampler(Sampler):
                             f"replacement={replacement}")
         self.data_source, self.replacement = data_source, replacement
         self._num_samples, self.generator = num_samples, generator
-        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
-            raise ValueError("num_samples should be a positive integer value, but got "
-                             f"num_samples={self.num_samples}")
+        _check_positive_int("num_samples", self.num_samples, bools=True)
 
     @property
     def num_samples(self):
@@ -145,10 +151,7 @@ class WeightedRandomSampler(Sampler):
     "`num_samples` indices drawn with probabilities proportional to `weights`."
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        if (not isinstance(num_samples, int) or isinstance(num_samples, bool)
-                or num_samples <= 0):
-            raise ValueError("num_samples should be a positive integer value, but got "
-                             f"num_samples={num_samples}")
+        _check_positive_int("num_samples", num_samples)
         if not isinstance(replacement, bool):
             raise ValueError("replacement should be a boolean value, but got "
                              f"replacement={replacement}")
@@ -175,10 +178,7 @@ class BatchSampler(Sampler):
     "Batches `sampler`'s indices by `batch_size`; `drop_last` drops a short last batch."
 
     def __init__(self, sampler, batch_size, drop_last):
-        if (not isinstance(batch_size, int) or isinstance(batch_size, bool)
-                or batch_size <= 0):
-            raise ValueError("batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
+        _check_positive_int("batch_size", batch_size)
         if not isinstance(drop_last, bool):
             raise ValueError("drop_last should be a boolean value, but got "
                              f"drop_last={drop_last}")
