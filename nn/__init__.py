@@ -8,6 +8,7 @@ from .grad_mode import *
 from .dtypes import *
 from .engine import *
 from .factories import *
+from .random import *
 from .conversions import *
 from . import backends, cuda
 from .graph import *
@@ -26,7 +27,6 @@ from .conv import *
 from . import functional, optim
 from .fold import *
 from .utils import data  # makes nn.utils.data available after `import nn`
-from .utils.data import Generator
 from . import utils
 from .utils import clip_grad  # torch.nn.utils holds clip_grad_norm_, ...
 vars(utils).update({name: getattr(clip_grad, name) for name in clip_grad.__all__})
@@ -42,7 +42,7 @@ for _name in ("record", "operands", "unbroadcast", "binary_operator", "normalize
               "requires_grad_", "retain_grad", "AccumulateGrad", "linear", "gelu",
               "cross_entropy", "mse_loss", "nll_loss", "l1_loss", "smooth_l1_loss",
               "huber_loss", "binary_cross_entropy", "avg_pool2d",
-              "adaptive_avg_pool2d"):
+              "adaptive_avg_pool2d", "fork_rng"):
     del globals()[_name]
 from .dtypes import _ALIASES
 globals().update(_ALIASES)  # nn.float, nn.int, nn.bool, ...: torch's names for dtypes

@@ -82,11 +82,11 @@ class Tensor:
     _grad = None            # accumulated gradient (a Tensor), or None
     _requires_grad = False
     _retains_grad = False
-    _versions = (0,)        # the version counter, shared with views (chapter 11)
+    _versions = (0,)        # the version counter, shared with views (chapter 12)
     _hooks = None           # functions called with the gradient (register_hook)
     _base = None            # for a view: the tensor whose storage it shares
     _base_node = None       # for a view: its base's node when the view was made
-    _history = None         # earlier selves of a tensor changed in place (chapter 11)
+    _history = None         # earlier selves of a tensor changed in place (chapter 12)
     _no_grad_view = None    # for a view made under no_grad: its version then
     _of_no_grad_view = False  # True for such a view and for the views of it
 
@@ -170,7 +170,7 @@ class Tensor:
         extras = [f"dtype={self.dtype}"] if shown else []
         if self._node is not None:
             extras.append(f"grad_fn=<{self._node.name()}>")
-        elif _changed_no_grad_view(self):  # (chapter 11) it has no valid grad_fn
+        elif _changed_no_grad_view(self):  # (chapter 12) it has no valid grad_fn
             extras.append("grad_fn=<Invalid>")
         elif self._requires_grad:
             extras.append("requires_grad=True")
