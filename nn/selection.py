@@ -824,7 +824,7 @@ def _inverse_cdf(weights, uniform):
     cdf = (cdf / cdf[:, -1:]).astype(np.float64)
     cdf[:, -1] = 1.0  # the last category takes whatever rounding leaves
     # one row (one distribution) at a time, as torch draws them
-    return np.stack([np.searchsorted(row, draws, side="left")
+    return np.array([np.searchsorted(row, draws, side="left")
                      for row, draws in zip(cdf, uniform)]).reshape(uniform.shape)
 
 

@@ -47,7 +47,7 @@ def test_batch_sampler_matches_torch(batch_size, drop_last):
 @pytest.mark.parametrize("replacement, num_samples", [(False, None), (False, 60), (True, None), (True, 7)])
 def test_random_sampler_draws_the_right_indices(replacement, num_samples):
     sampler = nn.utils.data.RandomSampler(range(26), replacement, num_samples,
-                                          generator=nn.utils.data.Generator().manual_seed(0))
+                                          generator=nn.Generator().manual_seed(0))
     drawn = np.array(list(sampler))
     count = 26 if num_samples is None else num_samples
     assert len(drawn) == len(sampler) == count and drawn.min() >= 0 and drawn.max() < 26
@@ -58,8 +58,8 @@ def test_random_sampler_draws_the_right_indices(replacement, num_samples):
 
 
 def test_generator_is_seeded_like_torchs():
-    assert nn.utils.data.Generator().initial_seed() == torch.Generator().initial_seed()
-    g = nn.utils.data.Generator()
+    assert nn.Generator().initial_seed() == torch.Generator().initial_seed()
+    g = nn.Generator()
     assert g.manual_seed(5) is g and g.initial_seed() == 5
 
 
@@ -159,9 +159,9 @@ def test_seeded_shuffles_repeat():
         loader = DataLoader(labels, batch_size=7, shuffle=True, **options)
         return [[batch[0].tolist() for batch in loader] for _ in range(2)]
 
-    seeded = two_epochs(generator=nn.utils.data.Generator().manual_seed(0))
-    assert seeded == two_epochs(generator=nn.utils.data.Generator().manual_seed(0))
-    assert seeded != two_epochs(generator=nn.utils.data.Generator().manual_seed(1))
+    seeded = two_epochs(generator=nn.Generator().manual_seed(0))
+    assert seeded == two_epochs(generator=nn.Generator().manual_seed(0))
+    assert seeded != two_epochs(generator=nn.Generator().manual_seed(1))
     assert seeded[0] != seeded[1]
     nn.manual_seed(3)
     global_seeded = two_epochs()
@@ -171,8 +171,8 @@ def test_seeded_shuffles_repeat():
 
 def test_fast_path_equals_the_general_path():
     data = dataset(nn)
-    fast = DataLoader(data, batch_size=5, shuffle=True, generator=nn.utils.data.Generator().manual_seed(2))
-    general = DataLoader(data, batch_size=5, shuffle=True, generator=nn.utils.data.Generator().manual_seed(2),
+    fast = DataLoader(data, batch_size=5, shuffle=True, generator=nn.Generator().manual_seed(2))
+    general = DataLoader(data, batch_size=5, shuffle=True, generator=nn.Generator().manual_seed(2),
                          collate_fn=nn.utils.data.default_collate)
     assert fast._fast and not general._fast
     assert epoch(fast) == epoch(general)
@@ -215,9 +215,9 @@ def test_loader_refuses_bad_arguments_like_torch(make, lib):
 
 def test_workers_load_the_same_batches():
     loader = DataLoader(dataset(nn), batch_size=5, shuffle=True, num_workers=2,
-                        generator=nn.utils.data.Generator().manual_seed(2))
+                        generator=nn.Generator().manual_seed(2))
     alone = DataLoader(dataset(nn), batch_size=5, shuffle=True,
-                       generator=nn.utils.data.Generator().manual_seed(2))
+                       generator=nn.Generator().manual_seed(2))
     assert epoch(loader) == epoch(alone)
 
 
