@@ -193,10 +193,10 @@ def _normal_blocks(generator, n, dtype, mean, std):
     working = np.float64 if dtype == np.float64 else np.float32
     # float16 draws whole blocks first, the tail block later
     whole = n if dtype in (np.float32, np.float64) else n - n % 16
-    values = np.empty(n, np.float64)
+    values = np.empty(n, working)  # float32 math for float32 (NumPy's SIMD log, sin)
     values[:whole] = _uniform(generator, whole, working)
     blocks = values[:n - n % 16].reshape(-1, 2, 8)  # radius half, angle half
-    z1, z2 = _box_muller(1.0 - blocks[:, 0].astype(working), blocks[:, 1])
+    z1, z2 = _box_muller(1.0 - blocks[:, 0], blocks[:, 1])
     blocks[:, 0], blocks[:, 1] = z1, z2
     if n % 16:
         tail = _uniform(generator, 16, working).reshape(2, 8)

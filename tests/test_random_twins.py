@@ -1,8 +1,8 @@
 """Same seed, same numbers: nn's random streams against torch's CPU generator.
 
 Both libraries are seeded alike and must draw the same tensors: exactly for uniforms,
-integers, permutations and Bernoulli draws; to float tolerance for normals (torch's float32
-path uses its own vectorized log and sincos, nn computes in float64 and rounds).
+integers, permutations and Bernoulli draws; to float tolerance for normals (torch computes
+them with its own vectorized log and sincos, nn with NumPy's).
 """
 import numpy as np
 import pytest
