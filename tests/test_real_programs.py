@@ -14,8 +14,9 @@ nn. The two outputs must agree line by line:
     `<MulBackward0>`), and reading the library prefix `torch.` or `nn.` as the same word
     (so `torch.float32` and `nn.float32`, `torch.Size([2, 3])` and `nn.Size([2, 3])`
     agree, but not `float32` and `torch.float32`).
-The programs make their data and weights without random streams, which differ between
-the two libraries.
+After the same seed nn draws torch's random numbers (chapter "Random numbers"), so a program
+may seed once and draw its data and weights (seeded_training.py does); most build them from
+formulas, which keeps them independent of the last bits of float32 normal samples.
 """
 import os
 import re
