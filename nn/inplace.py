@@ -20,7 +20,8 @@ import numpy as np
 from .engine import (_CHANGES, _NO_GRAD_VIEW_HINT, Tensor, _bump_version, _category,
                        _needed, record, result_type, shared_versions)
 from .engine import broadcast_shapes
-from .random import _generator, _normal, _uniform, _uniform_between
+from .random import (_exponential, _generator, _integers, _normal, _uniform,
+                       _uniform_between)
 from .grad_mode import _GradMode
 from .shapes import _index_part, _is_basic, _is_int, _ints_first
 
@@ -262,6 +263,33 @@ Tensor.uniform_ = _random_fill(_uniform_between)
 Tensor.bernoulli_ = _random_fill(  # float64 uniforms below p, as torch draws them
     lambda generator, shape, dtype, p=0.5:
     _uniform(generator, math.prod(shape), np.float64).reshape(shape) < p)
+
+
+def _random_integers(generator, shape, dtype, low=0, high=None):
+    "torch's random_: integers in [low, high), else up to the dtype's largest exact."
+    n, dtype = math.prod(shape), np.dtype(dtype)
+    if high is None and low != 0:  # random_(to): one argument is the upper bound
+        low, high = 0, low
+    if high is not None:
+        if low >= high:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but "
+                               f"got from={low} >= to={high}")
+        return _integers(generator, low, high, n).reshape(shape)
+    if dtype == np.bool_:
+        return (generator._words(n) & np.uint64(1)).reshape(shape)
+    # the largest: 2**(significand bits) for a float, the type's maximum for an integer
+    top = (2 ** (np.finfo(dtype).nmant + 1) if dtype.kind == "f"
+           else np.iinfo(dtype).max)
+    words = generator._words64(n) if top >= 2**32 else generator._words(n)
+    return (words % np.uint64(top + 1)).reshape(shape)
+
+
+Tensor.random_ = _random_fill(_random_integers)
+Tensor.exponential_ = _random_fill(  # -log(1 - u) / lambd for float64 uniforms u
+    lambda generator, shape, dtype, lambd=1.0:
+    _exponential(generator, math.prod(shape), lambd).reshape(shape))
+Tensor.random_.__doc__ = "Fill with integers in [from, to), or up to the dtype's range."
+Tensor.exponential_.__doc__ = "Fill with samples of the exponential distribution."
 Tensor.bernoulli_.__doc__ = "Fill with 1 (probability p) or 0."
 Tensor.normal_.__doc__ = "Fill with samples of the normal distribution N(mean, std²)."
 Tensor.uniform_.__doc__ = "Fill with samples of the uniform distribution on [a, b)."

@@ -200,3 +200,29 @@ def test_a_shuffling_dataloader_gives_torchs_batches():
         split = lib.utils.data.random_split(range(10), [0.3, 0.7])
         return first, second, [s.indices for s in split], lib.rand(1).item()
     assert batches(nn) == batches(torch)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "bool",
+                                   "float32", "float64"])
+@pytest.mark.parametrize("seed", SEEDS[:3])
+def test_random_in_place_over_the_dtypes_range(seed, dtype):
+    assert_same_draws(lambda lib: lib.empty(9, dtype=getattr(lib, dtype)).random_(), seed)
+
+
+@pytest.mark.parametrize("bounds", [(7,), (3, 9), (-4, 2**30), (0, 2**40)])
+def test_random_in_place_between_bounds(bounds):
+    assert_same_draws(lambda lib: lib.empty(6, dtype=lib.int64).random_(*bounds), 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exponential_in_place(dtype):
+    assert_same_draws(lambda lib: lib.empty(12, dtype=getattr(lib, dtype)).exponential_(2.5),
+                      0, exact=False, dtype=dtype)
+
+
+def test_random_in_place_refuses_an_empty_range_before_drawing():
+    for lib in (torch, nn):
+        lib.manual_seed(0)
+        with pytest.raises(RuntimeError, match="from"):
+            lib.empty(3).random_(5, 5)
+    assert nn.rand(2).tolist() == torch.rand(2).tolist()
