@@ -249,16 +249,34 @@ def _zero_(self):
     return _copy_(self, 0)
 
 
-def _random_fill(draw):
-    "An in-place method filling the tensor with draw(generator, shape, dtype, *params)."
-    def fill(self, *params, generator=None):
-        samples = draw(_generator(generator), self.shape, self._data.dtype, *params)
-        return _copy_(self, Tensor._from_array(samples.astype(self._data.dtype)))
+def _memory_order(array):
+    "The elements of an array view, numbered in the order of their places in memory."
+    axes = np.indices(array.shape, sparse=True)
+    positions = functools.reduce(np.add, [axis * stride for axis, stride
+                                          in zip(axes, array.strides)], 0)
+    positions = np.broadcast_to(positions, array.shape)
+    return np.argsort(positions, axis=None, kind="stable")
+
+
+def _random_fill(draw, draw_strided=None):
+    """An in-place method: the tensor filled with draw(generator, shape, dtype, *args),
+    or with draw_strided (if given) when the tensor is not contiguous."""
+    def fill(self, *args, generator=None):
+        generator, data = _generator(generator), self._data
+        if data.flags.c_contiguous:
+            samples = draw(generator, self.shape, data.dtype, *args)
+        else:  # torch fills a strided tensor in the order of its memory
+            samples = np.empty(data.size, data.dtype)
+            samples[_memory_order(data)] = (draw_strided or draw)(
+                generator, (data.size,), data.dtype, *args)
+        return _copy_(self, Tensor._from_array(samples.reshape(self.shape)
+                                               .astype(data.dtype)))
     return fill
 
 
 Tensor.copy_, Tensor.fill_, Tensor.zero_ = _copy_, _fill_, _zero_
-Tensor.normal_ = _random_fill(_normal)
+Tensor.normal_ = _random_fill(  # strided tensors take torch's one-pair-at-a-time path
+    _normal, functools.partial(_normal, contiguous=False))
 Tensor.uniform_ = _random_fill(_uniform_between)
 Tensor.bernoulli_ = _random_fill(  # float64 uniforms below p, as torch draws them
     lambda generator, shape, dtype, p=0.5:

@@ -226,3 +226,12 @@ def test_random_in_place_refuses_an_empty_range_before_drawing():
         with pytest.raises(RuntimeError, match="from"):
             lib.empty(3).random_(5, 5)
     assert nn.rand(2).tolist() == torch.rand(2).tolist()
+
+
+@pytest.mark.parametrize("fill", ["normal_()", "uniform_(-1, 2)", "bernoulli_(0.4)",
+                                  "random_(0, 100)", "exponential_()"])
+@pytest.mark.parametrize("view", [".t()", "[:, ::2]", "[::2]"])
+@pytest.mark.parametrize("rows", [5, 20])
+def test_a_strided_tensor_is_filled_in_memory_order(rows, view, fill):
+    assert_same_draws(lambda lib: eval(f"lib.empty(rows, 4){view}.{fill}",
+                                       {"lib": lib, "rows": rows}), 0, exact=False)
