@@ -2,7 +2,8 @@
 
 # %% auto #0
 __all__ = ['calculate_gain', 'uniform_', 'normal_', 'constant_', 'zeros_', 'ones_',
-           'kaiming_uniform_', 'kaiming_normal_', 'xavier_uniform_', 'xavier_normal_']
+           'kaiming_uniform_', 'kaiming_normal_', 'xavier_uniform_', 'xavier_normal_',
+           'trunc_normal_']
 
 # %% ../book/14_init.ipynb #55e30f29
 import math
@@ -124,3 +125,48 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
+
+def _normal_cdf(x):
+    "P(Z <= x) for a standard normal Z."
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    "Fill with N(mean, std^2) restricted to [a, b], by rejection as torch samples it."
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    inside = _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std)
+    sample = _truncated_by_normals if inside > 0.3 else _truncated_by_uniforms
+    generator = _generator(generator)
+    return _fill(tensor, sample(generator, tensor.shape, tensor._data.dtype,
+                                mean, std, a, b))
+
+
+def _truncated_by_normals(generator, shape, dtype, mean, std, a, b):
+    "Normal samples; those outside [a, b] replaced from whole new draws, until none is."
+    low, high = dtype.type(a), dtype.type(b)
+    values = _normal(generator, shape, dtype, mean, std)
+    while (outside := (values < low) | (values > high)).any():
+        values = np.where(outside, _normal(generator, shape, dtype, mean, std), values)
+    return values
+
+
+def _truncated_by_uniforms(generator, shape, dtype, mean, std, a, b):
+    "Uniform proposals on [a, b], each kept with probability density / peak density."
+    peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+    def log_density(x):  # relative to the peak, in the tensor's dtype
+        z = (x - dtype.type(mean)) / dtype.type(std)
+        return z ** 2 * dtype.type(-0.5) - peak
+
+    def rejected(x):
+        return np.log(_uniform_between(generator, shape, dtype)) > log_density(x)
+    values = _uniform_between(generator, shape, dtype, a, b)
+    pending = rejected(values)
+    while pending.any():
+        candidates = _uniform_between(generator, shape, dtype, a, b)
+        values = np.where(pending, candidates, values)
+        pending &= rejected(candidates)
+    return values
+

@@ -235,3 +235,17 @@ def test_random_in_place_refuses_an_empty_range_before_drawing():
 def test_a_strided_tensor_is_filled_in_memory_order(rows, view, fill):
     assert_same_draws(lambda lib: eval(f"lib.empty(rows, 4){view}.{fill}",
                                        {"lib": lib, "rows": rows}), 0, exact=False)
+
+
+@pytest.mark.parametrize("mean, std, a, b", [(0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -0.04, 0.04),
+                                             (0.0, 1.0, 1.0, 3.0), (0.5, 1.0, -0.2, 0.1),
+                                             (1.0, 2.0, -1.0, 5.0)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_trunc_normal_draws_torchs_samples(mean, std, a, b, dtype):
+    def draw(lib):
+        init = torch.nn.init if lib is torch else nn.init
+        return init.trunc_normal_(lib.empty(500, dtype=getattr(lib, dtype)), mean, std, a, b)
+    assert_same_draws(draw, 0, exact=False, dtype=dtype)
+    nn.manual_seed(1)
+    values = nn.init.trunc_normal_(nn.empty(10_000), mean, std, a, b).numpy()
+    assert values.min() >= a and values.max() <= b
