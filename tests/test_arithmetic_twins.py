@@ -1,4 +1,5 @@
-"""sub, div, pow, neg, maximum, minimum, where and the comparisons (chapter 5) against PyTorch."""
+"""sub, div, pow, neg, maximum, minimum, where and the comparisons (chapter "Broadcasting
+and elementwise arithmetic") against PyTorch."""
 import warnings
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Convolutions and max pooling (chapter 12) against PyTorch: conv2d, max_pool2d, Conv2d, MaxPool2d.
+"""Convolutions and max pooling (chapter "Convolutions") against PyTorch: conv2d, max_pool2d, Conv2d, MaxPool2d.
 
 Values, dtypes and gradients on a grid of settings and on random shapes (hypothesis), indices of
 max pooling (ties included), finite-difference checks, the layers' repr and initialization, errors.

@@ -1,4 +1,4 @@
-"""Data loading and saving (chapters 15 and 16) against PyTorch: TensorDataset, samplers, collate,
+"""Data loading and saving (chapters "Data" and "Saving and loading") against PyTorch: TensorDataset, samplers, collate,
 DataLoader (batches, lengths, shuffling), nn.save/nn.load, and moving state_dicts between the libraries."""
 import io
 import zipfile

@@ -1,4 +1,4 @@
-"""The package nn.utils.data (chapter 19) against torch.utils.data: its submodules and import
+"""The package nn.utils.data (chapter "Data") against torch.utils.data: its submodules and import
 paths, datasets (Subset, ConcatDataset, ChainDataset, IterableDataset, random_split), lazy
 samplers, weighted sampling, collate structures, the DataLoader's options and errors, and
 worker processes (the same batches as without workers, get_worker_info, worker_init_fn)."""

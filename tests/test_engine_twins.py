@@ -1,4 +1,5 @@
-"""The engine (chapter 1) against PyTorch: tensors, factories, dtype promotion, add, mul, sum, autograd."""
+"""The engine (chapter "The Tensor and its graph") against PyTorch: tensors, factories,
+dtype promotion, add, mul, sum, autograd."""
 import warnings
 
 import numpy as np

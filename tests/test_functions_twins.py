@@ -1,4 +1,4 @@
-"""Elementwise functions and reductions (chapter 7) against PyTorch: values, dtypes and gradients.
+"""Elementwise functions and reductions (chapter "Functions and reductions") against PyTorch: values, dtypes and gradients.
 
 Inputs of functions with a kink or a domain edge are moved away from it (relu and abs at 0, clamp at
 its bounds, log and sqrt at 0); what each library does exactly at a kink has its own test.

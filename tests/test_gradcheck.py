@@ -49,7 +49,7 @@ def away(shape, *kinks, seed=2, gap=0.15):
 
 
 CHECKS += [
-    # arithmetic (chapter 5)
+    # arithmetic (chapter "Broadcasting and elementwise arithmetic")
     *[(f"sub {s}", lambda x, y: nn.sub(x, y), s) for s in BROADCASTS],
     *[(f"div {s}", lambda x, y: x / y, [s[0], positive(s[1])]) for s in BROADCASTS],
     *[(f"pow {s}", lambda x, p: x ** p, [positive(s[0]), s[1]]) for s in BROADCASTS],
@@ -62,7 +62,7 @@ CHECKS += [
     ("scalar ** x", lambda x: 2.0 ** x, [(2, 3)]),
     ("where", lambda x, y: nn.where(x > 0, x * y, y), [(4, 3), (3,)]),
     ("where broadcasting", lambda c, x, y: nn.where(c > 0, x, y), [(2, 1, 3), (4, 1), (3,)]),
-    # shapes (chapter 6)
+    # shapes (chapter "Slicing and reshaping")
     ("x[1]", lambda x: x[1], [(2, 3, 4)]),
     ("x[:, 1:3, ::2]", lambda x: x[:, 1:3, ::2], [(2, 3, 4)]),
     ("x[None, ..., -1]", lambda x: x[None, ..., -1], [(2, 3, 4)]),
@@ -83,7 +83,7 @@ CHECKS += [
     ("cat", lambda x, y: nn.cat([x, y, x], 1), [(2, 3), (2, 1)]),
     ("stack", lambda x, y: nn.stack([x, y, x], 1), [(2, 3), (2, 3)]),
     ("shape ops chained", lambda x: x.permute(2, 0, 1).reshape(4, 6).t()[1:, [0, 0, 3]].unsqueeze(0), [(2, 3, 4)]),
-    # functions (chapter 7)
+    # functions (chapter "Functions and reductions")
     ("exp", lambda x: x.exp(), [(2, 3)]),
     ("log", lambda x: x.log(), [positive((2, 3))]),
     ("sqrt", lambda x: nn.sqrt(x), [positive((2, 3))]),

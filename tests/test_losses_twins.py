@@ -1,4 +1,4 @@
-"""The losses (chapter 11) against PyTorch: every loss x reduction x option, in float32 and float64,
+"""The losses (chapter "Losses") against PyTorch: every loss x reduction x option, in float32 and float64,
 values and gradients (with respect to the input, and the target and weight where torch gives one),
 random shapes, finite differences, the modules, and the errors.
 

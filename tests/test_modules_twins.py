@@ -1,4 +1,4 @@
-"""Modules and layers (chapter 10) and nn.init (chapter 9) against PyTorch.
+"""Modules and layers (chapter "Modules and parameters") and nn.init (chapter "Initialization") against PyTorch.
 
 The Module tests build the same model with `torch.nn` and with `nn` and compare what is not random:
 names, shapes, dtypes, modes, reprs, errors. The layer tests copy torch's (seeded) weights into nn's

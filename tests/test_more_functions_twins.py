@@ -1,4 +1,4 @@
-"""The second set of functions and reductions (chapters 4, 7 and 14) against PyTorch: values, dtypes,
+"""The second set of functions and reductions (chapters on matmul, functions and the functional interface) against PyTorch: values, dtypes,
 gradients, the NumPy spellings of reductions' arguments, errors, and finite differences in float64.
 
 Inputs of functions with a kink, a jump or a domain edge are moved away from it; what each library
@@ -600,7 +600,7 @@ def test_dim_and_axis_together_raise(reduction):
     refuse(f"x.{reduction}(1, keepdim=True, keepdims=True)")
 
 
-# --- addmm and baddbmm (chapter 4) ------------------------------------------------------------------
+# --- addmm and baddbmm (chapter "Matrix · matrix and beyond") -----------------------------------
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 @pytest.mark.parametrize("scales", ["", ", beta=0.5, alpha=2", ", alpha=-1", ", beta=0", ", beta=2", ", beta=0, alpha=0"])
 @pytest.mark.parametrize("input_shape", [(2, 4), (4,), (1, 4), (2, 1), ()], ids=str)
@@ -643,7 +643,7 @@ def test_addmm_and_baddbmm_refuse_mixed_dtypes_and_bools(expression, dtypes):
     refuse(expression, *(a.astype(d) for a, d in zip(arrays((4,), (2, 3), (3, 4)), dtypes)))
 
 
-# --- softplus, silu, mish (chapter 14) --------------------------------------------------------------
+# --- softplus, silu, mish (chapter "The functional interface") -------------------------------------
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 @pytest.mark.parametrize("expression", [
     "F.softplus(x)", "F.softplus(x, beta=2)", "F.softplus(x, 0.5, 1)", "F.softplus(x, beta=-1)",

@@ -1,4 +1,4 @@
-"""Views and the further shape operations of chapter 6 against PyTorch.
+"""Views and the further shape operations of chapter "Slicing and reshaping" against PyTorch.
 
 Views: every operation that torch makes a view shares memory and the version counter with its
 input in nn, and every operation torch makes a copy shares neither. Then split, chunk, unbind,

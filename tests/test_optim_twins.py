@@ -1,4 +1,4 @@
-"""Optimizers (chapter 14) against torch.optim: every step, parameter groups, zero_grad, state_dict, errors.
+"""Optimizers (chapter "Optimizers") against torch.optim: every step, parameter groups, zero_grad, state_dict, errors.
 
 Each optimizer runs from the same initial weights in both libraries, with gradients from the same
 small random quadratic loss computed by each library, and the weights must agree after every step.

@@ -1,4 +1,4 @@
-"""One-dimensional convolution and pooling, average and adaptive pooling, BatchNorm2d (chapter 16)
+"""One-dimensional convolution and pooling, average and adaptive pooling, BatchNorm2d (chapter "Convolutions")
 against PyTorch: conv1d, max_pool1d, avg_pool1d/2d, adaptive_avg_pool1d/2d and their layers.
 
 Values, dtypes and gradients on grids of settings (odd sizes, ceil_mode, padding, count_include_pad,

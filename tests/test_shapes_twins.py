@@ -1,4 +1,4 @@
-"""Indexing, reshaping, transposing, squeezing, expanding, cat and stack (chapter 6) against PyTorch.
+"""Indexing, reshaping, transposing, squeezing, expanding, cat and stack (chapter "Slicing and reshaping") against PyTorch.
 
 Each case is a line of PyTorch code over `x` (a (2, 3, 4) tensor of distinct values unless said
 otherwise); twin() runs it with torch and with nn and compares values, then gradients.

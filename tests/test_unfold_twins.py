@@ -1,4 +1,4 @@
-"""Tensor.unfold (sliding windows, chapter 6) against PyTorch.
+"""Tensor.unfold (sliding windows, chapter "Slicing and reshaping") against PyTorch.
 
 Values, dtypes and gradients (twin, overlapping windows included), the view it is (shared
 memory and version counter, strides), grad_fn name, float64 gradcheck, second derivatives
