@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .dtypes import _check_device, device, float32, float64, get_default_dtype
+from .dtypes import _check_device, get_default_dtype
 from .engine import Tensor
 from .factories import _like, _new, _shape
 
