@@ -26,6 +26,7 @@ from .losses import *
 from .conv import *
 from . import functional, optim
 from .fold import *
+from .rnn import *
 from .utils import data  # makes nn.utils.data available after `import nn`
 from . import utils
 from .utils import clip_grad  # torch.nn.utils holds clip_grad_norm_, ...
