@@ -25,12 +25,14 @@ def _rnn_step(activation):
     return step
 
 
-def _lstm_step(projected, state, weight_hh, bias_hh):
+def _lstm_step(projected, state, weight_hh, bias_hh, weight_hr=None):
     "One LSTM step on (h, c), the gates' input parts given; torch's order i, f, g, o."
     h, c = state
     i, f, g, o = (projected + linear(h, weight_hh, bias_hh)).chunk(4, 1)
     c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    return sigmoid(o) * tanh(c), c
+    h = sigmoid(o) * tanh(c)
+    # with proj_size > 0, the state h is projected to fewer features
+    return (h if weight_hr is None else linear(h, weight_hr)), c
 
 
 def _gru_step(projected, h, weight_hh, bias_hh):
@@ -180,21 +182,26 @@ class RNNBase(Module):
                           "layer, so non-zero dropout expects num_layers greater than "
                           f"1, but got dropout={dropout} and num_layers={num_layers}",
                           stacklevel=2)
-        if proj_size != 0:
-            raise NotImplementedError("nn's LSTM has no projections (proj_size > 0)")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to "
+                             "disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
         self.proj_size = proj_size
         dtype = _parameter_dtype(dtype, device)
-        rows = _GATES[mode] * hidden_size
+        rows, state_size = _GATES[mode] * hidden_size, proj_size or hidden_size
         self._flat_weights_names = []
         for layer in range(num_layers):
-            columns = input_size if layer == 0 else hidden_size * self._directions
+            columns = input_size if layer == 0 else state_size * self._directions
             for suffix in ("", "_reverse")[:self._directions]:
-                shapes = dict(weight_ih=(rows, columns), weight_hh=(rows, hidden_size))
+                shapes = dict(weight_ih=(rows, columns), weight_hh=(rows, state_size))
                 if bias:
                     shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+                if proj_size:
+                    shapes.update(weight_hr=(proj_size, hidden_size))
                 for name, shape in shapes.items():
                     name = f"{name}_l{layer}{suffix}"
                     setattr(self, name, Parameter(np.empty(shape, dtype=dtype)))
@@ -212,7 +219,7 @@ class RNNBase(Module):
     @property
     def all_weights(self):
         "The parameters grouped by layer and direction, as torch lists them."
-        size = 4 if self.bias else 2
+        size = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         weights = self._flat_weights
         return [weights[i:i + size] for i in range(0, len(weights), size)]
 
@@ -227,6 +234,8 @@ class RNNBase(Module):
 
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            text += f", proj_size={self.proj_size}"
         defaults = dict(num_layers=1, bias=True, batch_first=False, dropout=0,
                         bidirectional=False)
         for name, default in defaults.items():
@@ -268,8 +277,8 @@ class RNNBase(Module):
             outputs = []
             for direction in range(directions):
                 index = layer * directions + direction
-                output, final = _layer(step, input, states[index], weights[index],
-                                       reverse=direction == 1)
+                output, final = _layer(step, input, states[index],
+                                       self._unpack(weights[index]), direction == 1)
                 outputs.append(output)
                 finals.append(final)
             input = outputs[0] if directions == 1 else cat(outputs, 2)
@@ -299,10 +308,21 @@ class RNNBase(Module):
             hidden = tuple(state.squeeze(1) for state in hidden)
         return output, hidden if self.mode == "LSTM" else hidden[0]
 
+    def _unpack(self, weights):
+        "One layer and direction's weight_ih, weight_hh, bias_ih, bias_hh, weight_hr."
+        weights = list(weights)
+        biases = weights[2:4] if self.bias else [None, None]
+        return weights[:2] + biases + weights[4 if self.bias else 2:]
+
+    def _state_sizes(self):
+        "The features of h (proj_size if set, else hidden_size), and of c for an LSTM."
+        return (self.proj_size or self.hidden_size, self.hidden_size)
+
     def _check_states(self, batch, states):
-        "Each given state must be (num_layers * directions, batch, hidden_size)."
-        expected = (self.num_layers * self._directions, batch, self.hidden_size)
+        "Each given state must be (num_layers * directions, batch, features)."
         for index, state in enumerate(states):
+            expected = (self.num_layers * self._directions, batch,
+                        self._state_sizes()[index])
             if tuple(state.shape) != expected:
                 which = f"hidden[{index}]" if self.mode == "LSTM" else "hidden"
                 raise RuntimeError(f"Expected {which} size {expected}, "
@@ -312,9 +332,8 @@ class RNNBase(Module):
         "Each layer's and direction's starting state: given, or zeros."
         count = self.num_layers * self._directions
         if not states:
-            shape = (count, input.shape[1], self.hidden_size)
-            states = [zeros(*shape, dtype=input.dtype)
-                      for _ in range(2 if self.mode == "LSTM" else 1)]
+            states = [zeros(count, input.shape[1], size, dtype=input.dtype)
+                      for size in self._state_sizes()[:2 if self.mode == "LSTM" else 1]]
         if self.mode == "LSTM":
             return [(states[0][i], states[1][i]) for i in range(count)]
         return [states[0][i] for i in range(count)]
@@ -322,13 +341,13 @@ class RNNBase(Module):
 
 def _layer(step, input, state, weights, reverse=False):
     "One layer in one direction: every step's output (L, N, H) and the last state."
-    weight_ih, weight_hh, bias_ih, bias_hh = (list(weights) + [None, None])[:4]
+    weight_ih, weight_hh, bias_ih, bias_hh, *projection = weights
     # the input's part of every step at once: one matrix product
     projected = linear(input, weight_ih, bias_ih)
     outputs = [None] * input.shape[0]
     times = range(input.shape[0])
     for t in reversed(times) if reverse else times:
-        state = step(projected[t], state, weight_hh, bias_hh)
+        state = step(projected[t], state, weight_hh, bias_hh, *projection)
         outputs[t] = state[0] if isinstance(state, tuple) else state
     return stack(outputs), state
 

@@ -15,7 +15,8 @@ import nn
 from twin import arrays, assert_same, names_shape
 
 DTYPES = [np.float32, np.float64]
-pytestmark = pytest.mark.filterwarnings("ignore:dropout option adds dropout")
+pytestmark = [pytest.mark.filterwarnings("ignore:dropout option adds dropout"),
+              pytest.mark.filterwarnings("ignore:LSTM with projections")]  # torch's notes
 
 
 def build(lib, name, *args, dtype=np.float64, seed=0, **kwargs):
@@ -109,6 +110,24 @@ def test_relu_rnn(options, dtype):
     compare("RNN", (2, 3), options, values, dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("states", [False, True], ids=["zero states", "given states"])
+@pytest.mark.parametrize("options", [dict(), dict(num_layers=2, bidirectional=True),
+                                     dict(bias=False, batch_first=True, num_layers=2)],
+                         ids=str)
+def test_lstm_with_projections(options, states, dtype):
+    layers, directions = options.get("num_layers", 1), 1 + options.get("bidirectional", 0)
+    shape = (2, 5, 3) if options.get("batch_first") else (5, 2, 3)
+    values = arrays(shape, *([(layers * directions, 2, 2), (layers * directions, 2, 4)]
+                             if states else []))
+    compare("LSTM", (3, 4), dict(options, proj_size=2), values, dtype)
+
+
+def test_unbatched_lstm_with_projections():
+    compare("LSTM", (3, 4), dict(proj_size=3, num_layers=2), arrays((5, 3), (2, 3), (2, 4)),
+            np.float64)
+
+
 @pytest.mark.parametrize("train", [False, True], ids=["eval", "train"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
@@ -136,6 +155,7 @@ def test_cell_matches_torch(name, kwargs, given, batched, dtype):
 @pytest.mark.parametrize("name, kwargs", [
     ("RNNCell", {}), ("LSTMCell", {}), ("GRUCell", dict(bias=False)), ("RNN", {}),
     ("LSTM", dict(num_layers=2, bidirectional=True)), ("GRU", dict(bias=False, num_layers=2)),
+    ("LSTM", dict(num_layers=2, proj_size=2, bidirectional=True)),
     ("RNN", dict(nonlinearity="relu", bidirectional=True))], ids=str)
 def test_default_init_and_state_dict_are_torchs(name, kwargs):
     theirs, ours = build(torch, name, 3, 4, seed=7, **kwargs), build(nn, name, 3, 4, seed=7,
@@ -181,7 +201,8 @@ def hvp(lib, name, args, kwargs, values):
 
 @pytest.mark.parametrize("name, kwargs", [
     ("RNNCell", {}), ("LSTMCell", {}), ("GRUCell", {}), ("RNN", dict(num_layers=2)),
-    ("LSTM", dict(bidirectional=True)), ("GRU", dict(num_layers=2))], ids=str)
+    ("LSTM", dict(bidirectional=True)), ("GRU", dict(num_layers=2)),
+    ("LSTM", dict(proj_size=2, num_layers=2))], ids=str)
 def test_hessian_vector_products_match_torch(name, kwargs):
     shape = (2, 3) if name.endswith("Cell") else (4, 2, 3)
     values = arrays(shape)
@@ -249,3 +270,17 @@ def test_cell_errors(name):
 def test_construction_errors(kwargs):
     kwargs = dict(dict(input_size=3, hidden_size=4), **kwargs)
     raises_like_torch(lambda lib: (torch.nn if lib is torch else nn).RNN(**kwargs))
+
+
+@pytest.mark.parametrize("name, kwargs", [("LSTM", dict(proj_size=4)), ("LSTM", dict(proj_size=-1)),
+                                          ("GRU", dict(proj_size=2))], ids=str)
+def test_projection_errors(name, kwargs):
+    raises_like_torch(lambda lib: getattr(torch.nn if lib is torch else nn, name)(3, 4, **kwargs))
+
+
+def test_projected_state_of_the_wrong_size_raises():
+    layer = {lib: build(lib, "LSTM", 3, 4, proj_size=2) for lib in (torch, nn)}
+    x, h, c = arrays((5, 2, 3), (1, 2, 4), (1, 2, 4))
+    error = raises_like_torch(lambda lib: layer[lib](lib.tensor(x), (lib.tensor(h),
+                                                                     lib.tensor(c))))
+    assert names_shape(str(error), (1, 2, 2))
