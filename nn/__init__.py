@@ -27,6 +27,7 @@ from .conv import *
 from . import functional, optim
 from .fold import *
 from .rnn import *
+from .attention import MultiheadAttention
 from .utils import data  # makes nn.utils.data available after `import nn`
 from . import utils
 from .utils import clip_grad  # torch.nn.utils holds clip_grad_norm_, ...

@@ -8,7 +8,8 @@ __all__ = ['softmax', 'log_softmax', 'relu', 'softplus', 'silu', 'mish', 'pad',
            'max_pool2d', 'one_hot', 'leaky_relu', 'elu', 'hardtanh', 'relu6',
            'dropout2d', 'l1_loss', 'smooth_l1_loss', 'huber_loss',
            'binary_cross_entropy', 'kl_div', 'conv1d', 'max_pool1d', 'avg_pool1d',
-           'avg_pool2d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d']
+           'avg_pool2d', 'adaptive_avg_pool1d', 'adaptive_avg_pool2d',
+           'scaled_dot_product_attention']
 
 # %% ../book/18_functional.ipynb #a64c93d3
 import collections
@@ -16,6 +17,7 @@ import collections
 import numpy as np
 
 from . import functions
+from .attention import scaled_dot_product_attention
 from .conv import (_COPYING_MODES, _offset_slice, _span, _windows,
                      adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d,
                      conv1d, conv2d, max_pool1d, max_pool2d)
@@ -37,7 +39,8 @@ _all_ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear",
          "max_pool2d", "softplus", "silu", "mish", "one_hot", "leaky_relu", "elu",
          "hardtanh", "relu6", "dropout2d", "l1_loss", "smooth_l1_loss",
          "huber_loss", "binary_cross_entropy", "kl_div", "conv1d", "max_pool1d",
-         "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d"]
+         "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+         "scaled_dot_product_attention"]
 
 # %% ../book/18_functional.ipynb #0ee991b8
 def softmax(input, dim=None, dtype=None):
