@@ -13,6 +13,7 @@ from .engine import Tensor, _is_floating, record
 from .functions import softmax
 from .modules import Linear, Module, Parameter, _kept, _parameter_dtype, dropout
 from .modules import linear
+from .shapes import cat, repeat_interleave
 
 
 def _array(x):
@@ -93,10 +94,9 @@ def _attention_weights(query, key, blocked, float_mask, scale):
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
     "softmax(q k^T * scale + mask) @ v, one recorded op with its own backward."
-    _check_attention(query, key, value, attn_mask, is_causal)
     if enable_gqa:
-        raise NotImplementedError("scaled_dot_product_attention: enable_gqa=True is "
-                                  "not implemented")
+        key, value = _grouped(query, key, "key"), _grouped(query, value, "value")
+    _check_attention(query, key, value, attn_mask, is_causal)
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     dtype = query._data.dtype
     blocked = _blocked(attn_mask, is_causal, query.shape[-2], key.shape[-2], dtype)
@@ -108,6 +108,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     result = (weights if keep is None else weights * keep) @ value._data
     vjps = _attention_vjps(blocked, keep, scale)[:len(inputs)]
     return record(result, inputs, vjps, "ScaledDotProductAttentionBackward0")
+
+
+def _grouped(query, tensor, name):
+    "Grouped-query attention: key or value heads (dim -3) repeated to the query's."
+    heads, query_heads = tensor.shape[-3], query.shape[-3]
+    if query_heads % heads:
+        raise RuntimeError("Number of heads in key and value must divide the number "
+                           f"of heads in query: {name} has {heads}, query "
+                           f"{query_heads}")
+    return repeat_interleave(tensor, query_heads // heads, dim=-3)
 
 
 def _attention_vjps(blocked, keep, scale):
@@ -171,9 +181,6 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got "
                              f"embed_dim={embed_dim} and num_heads={num_heads} instead")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("MultiheadAttention: add_bias_kv and "
-                                      "add_zero_attn are not implemented")
         dtype = _parameter_dtype(dtype, device)
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.kdim = embed_dim if kdim is None else kdim
@@ -185,6 +192,9 @@ class MultiheadAttention(Module):
         self._register_weights(bias, dtype)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         self.bias_k = self.bias_v = None
+        if add_bias_kv:  # one more key and value, learned, that every query may use
+            self.bias_k = Parameter(np.empty((1, 1, embed_dim), dtype=dtype))
+            self.bias_v = Parameter(np.empty((1, 1, embed_dim), dtype=dtype))
         self.add_zero_attn = add_zero_attn
         self._reset_parameters()
 
@@ -211,6 +221,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
                 attn_mask=None, average_attn_weights=True, is_causal=False):
@@ -229,8 +242,7 @@ class MultiheadAttention(Module):
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You "
                                "may use the Transformer module method "
                                "`generate_square_subsequent_mask` to create this mask.")
-        q, k, v = self._project(query, key, value)
-        mask = self._merged_mask(attn_mask, key_padding_mask, query, key.shape[0])
+        q, k, v, mask = self._heads(query, key, value, attn_mask, key_padding_mask)
         output, weights = self._attend(q, k, v, mask, need_weights)
         L, N = query.shape[0], query.shape[1]
         output = self.out_proj(output).reshape(L, N, self.embed_dim)
@@ -244,8 +256,34 @@ class MultiheadAttention(Module):
             output = output.transpose(0, 1)
         return output, weights
 
+    def _heads(self, query, key, value, attn_mask, key_padding_mask):
+        "Projected q, k, v split into heads (N*H, L or S, E/H), and the merged mask."
+        L, N, S = query.shape[0], query.shape[1], key.shape[0]
+        dtype = query._data.dtype
+        mask = _float_mask(attn_mask, dtype, "attn_mask")
+        _check_mask_shape(mask, L, S, N * self.num_heads)
+        mask = mask.unsqueeze(0) if mask is not None and mask.ndim == 2 else mask
+        padding = _float_mask(key_padding_mask, dtype, "key_padding_mask")
+        q, k, v = self._project(query, key, value)
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(1, N, self.embed_dim)])
+            v = cat([v, self.bias_v.expand(1, N, self.embed_dim)])
+            mask, padding = _one_more_key(mask), _one_more_key(padding)
+        q, k, v = (x.reshape(x.shape[0], N * self.num_heads, self.head_dim)
+                   .transpose(0, 1) for x in (q, k, v))
+        if self.add_zero_attn:  # and one more key and value of zeros
+            zeros = Tensor._from_array(np.zeros((k.shape[0], 1, self.head_dim), dtype))
+            k, v = cat([k, zeros], 1), cat([v, zeros], 1)
+            mask, padding = _one_more_key(mask), _one_more_key(padding)
+        if padding is not None:
+            S, H = k.shape[1], self.num_heads  # (N, S) -> (N * H, 1, S)
+            padding = padding.reshape(N, 1, 1, S).expand(N, H, 1, S)
+            padding = padding.reshape(N * H, 1, S)
+            mask = padding if mask is None else mask + padding
+        return q, k, v, mask
+
     def _project(self, query, key, value):
-        "Project q, k, v and split the heads: (L, N, E) -> (N*H, L, E/H)."
+        "The input projections of query, key and value, (L or S, N, E) each."
         E = self.embed_dim
         thirds = [slice(i * E, (i + 1) * E) for i in range(3)]
         if self._qkv_same_embed_dim:
@@ -254,26 +292,8 @@ class MultiheadAttention(Module):
             weights = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
         biases = [None if self.in_proj_bias is None else self.in_proj_bias[part]
                   for part in thirds]
-        heads = []
-        for x, weight, bias in zip((query, key, value), weights, biases):
-            y = linear(x, weight, bias)
-            heads.append(y.reshape(x.shape[0], x.shape[1] * self.num_heads,
-                                   self.head_dim).transpose(0, 1))
-        return heads
-
-    def _merged_mask(self, attn_mask, key_padding_mask, query, S):
-        "attn_mask and key_padding_mask as one float mask (N*H or 1, L, S), or None."
-        dtype = query._data.dtype
-        mask = _float_mask(attn_mask, dtype, "attn_mask")
-        _check_mask_shape(mask, query.shape[0], S, query.shape[1] * self.num_heads)
-        if mask is not None and mask.ndim == 2:
-            mask = mask.unsqueeze(0)
-        padding = _float_mask(key_padding_mask, dtype, "key_padding_mask")
-        if padding is None:
-            return mask
-        N, H = query.shape[1], self.num_heads
-        padding = padding.reshape(N, 1, 1, S).expand(N, H, 1, S).reshape(N * H, 1, S)
-        return padding if mask is None else mask + padding
+        return [linear(x, weight, bias)
+                for x, weight, bias in zip((query, key, value), weights, biases)]
 
     def _attend(self, q, k, v, mask, need_weights):
         "The heads' attention: (L*N, E) outputs, and weights if needed (as torch)."
@@ -313,6 +333,14 @@ def _check_mha_shapes(query, key, value, key_padding_mask):
         raise AssertionError(f"key shape {tuple(key.shape)} does not match value "
                              f"shape {tuple(value.shape)}")
     return batched
+
+
+def _one_more_key(mask):
+    "A float mask with a column of zeros for one more key (that every query may use)."
+    if mask is None:
+        return None
+    column = np.zeros(tuple(mask.shape[:-1]) + (1,), dtype=mask._data.dtype)
+    return cat([mask, Tensor._from_array(column)], -1)
 
 
 def _check_mask_shape(mask, L, S, heads):
