@@ -20,7 +20,7 @@ import numpy as np
 from .engine import (_CHANGES, _NO_GRAD_VIEW_HINT, Tensor, _bump_version, _category,
                        _needed, record, result_type, shared_versions)
 from .engine import broadcast_shapes
-from .random import (_exponential, _generator, _integers, _normal, _uniform,
+from .random import (_coin_flips, _exponential, _generator, _integers, _normal,
                        _uniform_between)
 from .grad_mode import _GradMode
 from .shapes import _index_part, _is_basic, _is_int, _ints_first
@@ -278,9 +278,8 @@ Tensor.copy_, Tensor.fill_, Tensor.zero_ = _copy_, _fill_, _zero_
 Tensor.normal_ = _random_fill(  # strided tensors take torch's one-pair-at-a-time path
     _normal, functools.partial(_normal, contiguous=False))
 Tensor.uniform_ = _random_fill(_uniform_between)
-Tensor.bernoulli_ = _random_fill(  # float64 uniforms below p, as torch draws them
-    lambda generator, shape, dtype, p=0.5:
-    _uniform(generator, math.prod(shape), np.float64).reshape(shape) < p)
+Tensor.bernoulli_ = _random_fill(
+    lambda generator, shape, dtype, p=0.5: _coin_flips(generator, shape, p))
 
 
 def _random_integers(generator, shape, dtype, low=0, high=None):

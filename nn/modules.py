@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from . import init
-from .random import _uniform, default_generator
+from .random import _coin_flips, default_generator
 from .dtypes import _check_device, get_default_dtype
 from .dtypes import dtype as DType
 from .engine import Tensor, record
@@ -798,8 +798,7 @@ class Sequential(Module):
 # %% ../book/15_modules.ipynb #12b67bc8
 def _kept(shape, p):
     "Which elements survive dropout: torch's bernoulli_(1 - p), float64 uniforms below."
-    uniform = _uniform(default_generator, math.prod(shape), np.float64)
-    return uniform.reshape(shape) < 1 - p
+    return _coin_flips(default_generator, shape, 1 - p)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

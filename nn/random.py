@@ -263,6 +263,11 @@ def _exponential(generator, n, rate=1.0):
     return -np.log1p(-_uniform(generator, n, np.float64)) / rate
 
 
+def _coin_flips(generator, shape, p):
+    "True with probability p: float64 uniforms below the number p, torch's bernoulli_."
+    return _uniform(generator, math.prod(shape), np.float64).reshape(shape) < p
+
+
 def _bernoulli(generator, probabilities):
     "Where a uniform falls below each probability (53-bit for float64, else 24-bit)."
     p = np.asarray(probabilities)

@@ -19,8 +19,8 @@ from .engine import record, result_type
 from .factories import _shape
 from .functions import _along_axis, _return_type, return_types
 from .shapes import _scatter
-from .random import (_bernoulli, _exponential, _generator, _normal, _permutation,
-                       _uniform)
+from .random import (_bernoulli, _coin_flips, _exponential, _generator, _normal,
+                       _permutation, _uniform)
 from .random import _integers as _random_integers
 
 # %% ../book/11_selecting.ipynb #627b4553
@@ -829,7 +829,7 @@ def _inverse_cdf(weights, uniform):
 
 
 def _check_weights(input, num_samples, replacement):
-    "The weights as float64 rows, checked as torch checks them."
+    "The weights as rows (in their own dtype), checked as torch checks them."
     if not _is_floating(input.dtype):
         raise RuntimeError(f"multinomial only supports floating-point dtypes for "
                            f"input, got: {input.dtype}")
@@ -964,8 +964,7 @@ def bernoulli(input, p=None, *, generator=None):
     if p is not None:
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-        draws = (_uniform(generator, input.numel(), np.float64) < p).astype(input.dtype)
-        draws = draws.reshape(input.shape)
+        draws = _coin_flips(generator, input.shape, p).astype(input.dtype)
         return _no_derivative(draws, (input,), "NotImplemented", RuntimeError(
             "derivative for aten::bernoulli is not implemented"))
     if not _is_floating(input.dtype):

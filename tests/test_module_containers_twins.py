@@ -8,12 +8,8 @@ import torch
 
 import nn
 
-LIBS = (torch, nn)
-
-
-def L(lib):
-    "Where lib keeps its layers."
-    return torch.nn if lib is torch else nn
+from twin import LIBS
+from twin import layers as L
 
 
 def plain(text):
