@@ -631,8 +631,8 @@ _ERFC_FAR = (  # erfc(y) = exp(-y^2) / y (1/sqrt(pi) - z P(z) / Q(z)), z = 1/y^2
 
 def _rational(coefficients, t):
     "P(t) / Q(t) for a pair (P, Q) of coefficient lists, by Horner's rule on array t."
-    numerator, denominator = np.zeros_like(t), np.zeros_like(t)
-    for p, q in zip(*coefficients):  # in place: no new array per coefficient
+    numerator, denominator = (np.full_like(t, c[0]) for c in coefficients)
+    for p, q in zip(coefficients[0][1:], coefficients[1][1:]):  # in place: no new array
         numerator *= t
         numerator += p
         denominator *= t
@@ -665,7 +665,12 @@ def _erf(x):
     small = np.clip(x, -0.46875, 0.46875, out=middle)
     near_zero = _rational(_ERF_NEAR_ZERO, small * small)
     near_zero *= small
-    np.copyto(erf, near_zero, where=~(y > 0.46875))  # NaN fails y > 0.46875: stays NaN
+    # select near_zero where |x| <= 0.46875 (or NaN): both are finite or NaN, so the
+    # products by 1 and 0 are exact, and faster than a masked copy of a random mask
+    inner = ~(y > 0.46875)
+    near_zero *= inner
+    erf *= ~inner
+    erf += near_zero
     return erf
 
 
