@@ -440,6 +440,10 @@ def _fit_gradient(grad, tensor, node):
     shape, dtype = data.shape, data.dtype
     if type(grad) is np.ndarray and grad.shape == shape and grad.dtype == dtype:
         return grad  # most gradients fit already
+    if type(grad) is _Scattered:
+        if grad.shape == shape and grad.values.dtype == dtype:
+            return grad
+        grad = grad.dense()
     grad = unbroadcast(grad, shape)
     if isinstance(grad, Tensor):
         grad = grad if grad.dtype == dtype else _cast(grad, dtype)
@@ -543,11 +547,49 @@ def _reads(vjp, position):
                for instruction in dis.get_instructions(code))
 
 
+class _Scattered:
+    "Zeros of `shape` but `values` at a basic `index`: a slice's gradient, kept sparse."
+
+    def __init__(self, values, index, shape):
+        self.values, self.index, self.shape = values, index, shape
+
+    def dense(self):
+        "The gradient written out as an array."
+        grad = np.zeros(self.shape, dtype=self.values.dtype)
+        grad[self.index] = self.values
+        return grad
+
+
+def _dense(grad):
+    "A gradient as an array (or tensor), written out if it was kept sparse."
+    return grad.dense() if type(grad) is _Scattered else grad
+
+
+def _add_gradient(grads, owned, key, grad):
+    "Add `grad` to grads[key]: in place into an array the walk made itself, else anew."
+    if key not in grads:
+        grads[key] = grad
+        return
+    total = grads[key]
+    if isinstance(total, Tensor) or isinstance(grad, Tensor):
+        grads[key] = _dense(total) + _dense(grad)  # recorded (create_graph)
+        return
+    if key not in owned:  # never write into an array a vjp returned: copy it once
+        total = total.dense() if type(total) is _Scattered else total.copy()
+        grads[key] = total
+        owned.add(key)
+    if type(grad) is _Scattered:
+        total[grad.index] += grad.values
+    else:
+        total += grad
+
+
 def _propagate(root, seed, retain_graph, create_graph=False):
     "Walk back from root, yielding (tensor, gradient): non-leaves once, leaves per use."
-    grads, hooked_leaves = {id(root): seed}, {}
+    grads, owned, hooked_leaves = {id(root): seed}, set(), {}
     for tensor in _backward_order(root):
-        grad = grads.pop(id(tensor))
+        grad = _dense(grads.pop(id(tensor)))
+        owned.discard(id(tensor))
         if tensor._hooks:
             grad = _run_hooks(tensor, grad)
         yield tensor, grad
@@ -560,15 +602,13 @@ def _propagate(root, seed, retain_graph, create_graph=False):
                 continue  # (a view made under no_grad passes no gradient on)
             input_grad = _fit_gradient(vjp(grad, *values), input, node)
             if _AnomalyMode.enabled:
-                _check_backward(input_grad, node, index)
+                _check_backward(_dense(input_grad), node, index)
             if input._node is None and not input._hooks:
-                yield input, input_grad
+                yield input, _dense(input_grad)
             elif input._node is None:  # a leaf with hooks sees its whole gradient
-                hooked_leaves.setdefault(id(input), [input]).append(input_grad)
-            elif id(input) in grads:
-                grads[id(input)] = grads[id(input)] + input_grad
+                hooked_leaves.setdefault(id(input), [input]).append(_dense(input_grad))
             else:
-                grads[id(input)] = input_grad
+                _add_gradient(grads, owned, id(input), input_grad)
         if not retain_graph:
             node.release()
     for leaf, *parts in hooked_leaves.values():

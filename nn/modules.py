@@ -608,22 +608,60 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 # %% ../book/15_modules.ipynb #ee7349b5
+# W. J. Cody, "Rational Chebyshev approximations for the error function", Mathematics
+# of Computation 23 (1969): numerator and denominator coefficients, highest power first.
+_ERF_NEAR_ZERO = (  # erf(x) = x P(x^2) / Q(x^2) for |x| <= 0.46875
+    [1.85777706184603153e-1, 3.16112374387056560e0, 1.13864154151050156e2,
+     3.77485237685302021e2, 3.20937758913846947e3],
+    [1.0, 2.36012909523441209e1, 2.44024637934444173e2, 1.28261652607737228e3,
+     2.84423683343917062e3])
+_ERFC_MIDDLE = (  # erfc(y) = exp(-y^2) P(y) / Q(y) for 0.46875 <= y <= 4
+    [2.15311535474403846e-8, 5.64188496988670089e-1, 8.88314979438837594e0,
+     6.61191906371416295e1, 2.98635138197400131e2, 8.81952221241769090e2,
+     1.71204761263407058e3, 2.05107837782607147e3, 1.23033935479799725e3],
+    [1.0, 1.57449261107098347e1, 1.17693950891312499e2, 5.37181101862009858e2,
+     1.62138957456669019e3, 3.29079923573345963e3, 4.36261909014324716e3,
+     3.43936767414372164e3, 1.23033935480374942e3])
+_ERFC_FAR = (  # erfc(y) = exp(-y^2) / y (1/sqrt(pi) - z P(z) / Q(z)), z = 1/y^2, y >= 4
+    [1.63153871373020978e-2, 3.05326634961232344e-1, 3.60344899949804439e-1,
+     1.25781726111229246e-1, 1.60837851487422766e-2, 6.58749161529837803e-4],
+    [1.0, 2.56852019228982242e0, 1.87295284992346047e0, 5.27905102951428412e-1,
+     6.05183413124413191e-2, 2.33520497626869185e-3])
+
+
+def _rational(coefficients, t):
+    "P(t) / Q(t) for a pair (P, Q) of coefficient lists, by Horner's rule on array t."
+    numerator, denominator = np.zeros_like(t), np.zeros_like(t)
+    for p, q in zip(*coefficients):  # in place: no new array per coefficient
+        numerator *= t
+        numerator += p
+        denominator *= t
+        denominator += q
+    numerator /= denominator
+    return numerator
+
+
+def _erfc_far(y):
+    "erfc(y) for y >= 4 (the asymptotic form; zero once exp(-y^2) underflows)."
+    with np.errstate(over="ignore", under="ignore"):
+        z = 1 / (y * y)
+        tail = 1 / math.sqrt(math.pi) - z * _rational(_ERFC_FAR, z)
+        return np.exp(-y * y) / y * tail
+
+
 def _erf(x):
-    "Elementwise erf to ~1e-15: Taylor series for |x| < 2.5, continued fraction beyond."
-    x = np.asarray(x, dtype=np.float64)
-    small = np.minimum(np.abs(x), 2.5)
-    term, series = small.copy(), small.copy()
-    for n in range(1, 60):                    # term = (-1)^n x^(2n+1) / n!
-        term = term * -(small * small) / n
-        series += term / (2 * n + 1)
-    large = np.maximum(np.abs(x), 2.5)
-    fraction = large.copy()
-    # erfc(x) = e^(-x^2) / (sqrt(pi) (x + (1/2)/(x + 1/(x + (3/2)/...))))
-    for k in range(120, 0, -1):
-        fraction = large + (k / 2) / fraction
-    erfc_large = np.exp(-large * large) / (math.sqrt(math.pi) * fraction)
-    return np.sign(x) * np.where(np.abs(x) < 2.5, 2 / math.sqrt(math.pi) * series,
-                                 1 - erfc_large)
+    "Elementwise erf, to a few units in the last place, in float64 or float32 arithmetic."
+    x = np.asarray(x)
+    x = x if x.dtype == np.float64 else x.astype(np.float32)
+    y = np.abs(x)
+    small = np.clip(x, -0.46875, 0.46875)
+    near_zero = small * _rational(_ERF_NEAR_ZERO, small * small)
+    middle = np.clip(y, 0.46875, 4.0)
+    erfc = np.exp(-middle * middle) * _rational(_ERFC_MIDDLE, middle)
+    if (y > 4).any():
+        erfc = np.where(y > 4, _erfc_far(np.maximum(y, 4.0)), erfc)
+    # 1 - erfc(|x|) away from zero; NaN fails y <= 0.46875 and stays NaN there
+    return np.where(y <= 0.46875, near_zero, np.copysign(1 - erfc, x))
 
 
 erf = _elementwise(

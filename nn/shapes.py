@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from .engine import Tensor, _check_dim, _numpy_twins, normalize_dims
-from .engine import _is_floating, record, result_type
+from .engine import _Scattered, _is_floating, record, result_type
 from .factories import _shape
 
 # %% ../book/07_indexing.ipynb #812ca998
@@ -88,7 +88,7 @@ def _getitem(self, index):
     shape = self.shape
 
     def vjp(g, *_):
-        return _scatter(g, index, shape, unique=basic)
+        return _slice_gradient(g, index, shape) if basic else _scatter(g, index, shape)
     name = _index_op_name(index, basic)
     if basic:  # a view of x, also when it selects one element
         return record(self._data[_keep_array(index)], (self,), (vjp,), name,
@@ -99,6 +99,13 @@ def _getitem(self, index):
 def _keep_array(index):
     "A basic index that gives a (0-d) array view where NumPy would give a number."
     return index if any(part is Ellipsis for part in index) else index + (Ellipsis,)
+
+
+def _slice_gradient(g, index, shape):
+    "x[index]'s adjoint for a basic index; on arrays left sparse for the engine to add."
+    if isinstance(g, Tensor):
+        return _scatter(g, index, shape, unique=True)
+    return _Scattered(g, index, shape)
 
 
 def _scatter(g, index, shape, unique=False):
@@ -435,7 +442,7 @@ def _slice_along(input, dim, part, op_name):
     index = (slice(None),) * dim + (part, Ellipsis)  # `...`: an array, also if 0-d
     shape = input.shape
     return record(input._data[index], (input,),
-                  (lambda g, *_: _scatter(g, index, shape, unique=True),), op_name,
+                  (lambda g, *_: _slice_gradient(g, index, shape),), op_name,
                   view_of=input)
 
 
