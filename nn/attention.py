@@ -106,7 +106,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     keep = _dropout_scale(weights.shape, dropout_p, dtype)
     inputs = (query, key, value) + (() if float_mask is None else (float_mask,))
     result = (weights if keep is None else weights * keep) @ value._data
-    vjps = _attention_vjps(blocked, keep, scale)[:len(inputs)]
+    forward = (query._data, key._data, mask, weights)
+    vjps = _attention_vjps(blocked, keep, scale, forward)[:len(inputs)]
     return record(result, inputs, vjps, "ScaledDotProductAttentionBackward0")
 
 
@@ -120,20 +121,31 @@ def _grouped(query, tensor, name):
     return repeat_interleave(tensor, query_heads // heads, dim=-3)
 
 
-def _attention_vjps(blocked, keep, scale):
-    "The vjps for query, key, value and a float mask; the weights are recomputed."
+def _attention_vjps(blocked, keep, scale, forward):
+    "The vjps for query, key, value and a float mask, given the forward's arrays."
+    last = {}  # the scores' gradient for the latest g (query_grad, key_grad share it)
+
+    def weights_of(q, k, mask):
+        "The forward's weights when handed its arrays, else recomputed (on tensors)."
+        if q is forward[0] and k is forward[1] and mask is forward[2]:
+            return forward[3]
+        return _attention_weights(q, k, blocked, mask, scale)
 
     def kept(q, k, mask):
         "The attention weights after dropout."
-        weights = _attention_weights(q, k, blocked, mask, scale)
+        weights = weights_of(q, k, mask)
         return weights if keep is None else weights * keep
 
     def scores_grad(g, q, k, v, mask):
         "The gradient of the scores: the softmax's vjp of the weights' gradient."
-        weights = _attention_weights(q, k, blocked, mask, scale)
+        if last.get("g") is g:
+            return last["scores"]
+        weights = weights_of(q, k, mask)
         grad = g @ v.swapaxes(-1, -2)
         grad = grad if keep is None else grad * keep
-        return weights * (grad - (grad * weights).sum(axis=-1, keepdims=True))
+        scores = weights * (grad - (grad * weights).sum(-1, keepdims=True))
+        last.update(g=g, scores=scores)
+        return last["scores"]
 
     def query_grad(g, out, q, k, v, mask=None):
         return scores_grad(g, q, k, v, mask) @ k * scale

@@ -650,22 +650,27 @@ def _erfc_far(y):
 
 
 def _erf(x):
-    "Elementwise erf, to a few units in the last place, in float64 or float32 arithmetic."
+    "Elementwise erf to a few units in the last place (float64 or float32 arithmetic)."
     x = np.asarray(x)
     x = x if x.dtype == np.float64 else x.astype(np.float32)
     y = np.abs(x)
-    small = np.clip(x, -0.46875, 0.46875)
-    near_zero = small * _rational(_ERF_NEAR_ZERO, small * small)
+    # 1 - erfc(|x|) with the sign of x; in place where it can: arrays may be large
     middle = np.clip(y, 0.46875, 4.0)
-    erfc = np.exp(-middle * middle) * _rational(_ERFC_MIDDLE, middle)
+    erf = _rational(_ERFC_MIDDLE, middle)
+    erf *= np.exp(np.negative(middle * middle))
     if (y > 4).any():
-        erfc = np.where(y > 4, _erfc_far(np.maximum(y, 4.0)), erfc)
-    # 1 - erfc(|x|) away from zero; NaN fails y <= 0.46875 and stays NaN there
-    return np.where(y <= 0.46875, near_zero, np.copysign(1 - erfc, x))
+        np.copyto(erf, _erfc_far(np.maximum(y, 4.0)), where=y > 4)
+    np.subtract(1, erf, out=erf)
+    np.copysign(erf, x, out=erf)
+    small = np.clip(x, -0.46875, 0.46875, out=middle)
+    near_zero = _rational(_ERF_NEAR_ZERO, small * small)
+    near_zero *= small
+    np.copyto(erf, near_zero, where=~(y > 0.46875))  # NaN fails y > 0.46875: stays NaN
+    return erf
 
 
 erf = _elementwise(
-    "erf", lambda x: _erf(x).astype(x.dtype),
+    "erf", lambda x: _erf(x).astype(x.dtype, copy=False),
     lambda x, y: 2 / math.sqrt(math.pi) * np.exp(-x * x),
     "Elementwise error function: 2/sqrt(pi) times the integral of exp(-t^2) to x.")
 Tensor.erf, Tensor.erf_ = erf, _in_place_method(erf)
@@ -675,7 +680,10 @@ def _normal_cdf(x):
     "Phi(x) = (1 + erf(x / sqrt 2)) / 2 in x's dtype; on a tensor, recorded with `erf`."
     if isinstance(x, Tensor):
         return 0.5 * (1 + erf(x / math.sqrt(2)))
-    return (0.5 * (1 + _erf(x / math.sqrt(2)))).astype(x.dtype)
+    cdf = _erf(x * (1 / math.sqrt(2)))
+    cdf += 1
+    cdf *= 0.5
+    return cdf.astype(x.dtype, copy=False)
 
 
 # GELU's tanh approximation: tanh(c (x + 0.044715 x^3))
@@ -1154,9 +1162,52 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                            f"[*, {', '.join(map(str, normalized_shape))}], "
                            f"but got input of size {list(input.shape)}")
     axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    mean = input.mean(axes, keepdim=True)
-    var = ((input - mean) * (input - mean)).mean(axes, keepdim=True)
-    return _normalize(input, axes, mean, var, eps, weight, bias, normalized_shape)
+    normalized, inverse_std = _standardized(input._data, axes, eps)
+    out = normalized if weight is None else normalized * weight._data
+    out = out if bias is None else out + bias._data
+    forward = (input._data, normalized, inverse_std)
+    grads = _layer_norm_vjps(axes, eps, forward)
+    vjps = [grads[0]] + [grad for grad, parameter in zip(grads[1:], (weight, bias))
+                         if parameter is not None]
+    inputs = [t for t in (input, weight, bias) if t is not None]
+    if weight is None:  # the vjp of x reads the weight from its position: none there
+        vjps[0] = lambda g, y, x, *bias: grads[0](g, y, x)
+    return record(out, tuple(inputs), tuple(vjps), "NativeLayerNormBackward0")
+
+
+def _standardized(x, axes, eps):
+    "(x - mean) / sqrt(var + eps) over `axes`, and 1 / sqrt(var + eps) (or tensors)."
+    centered = x - _mean(x, axes)
+    inverse_std = 1 / np.sqrt(_mean(centered * centered, axes) + eps)
+    return centered * inverse_std, inverse_std
+
+
+def _mean(x, axes):
+    "The mean over `axes`, kept as size-1 dims (written as a sum: arrays or tensors)."
+    return np.sum(x, axis=axes, keepdims=True) / math.prod(x.shape[a] for a in axes)
+
+
+def _layer_norm_vjps(axes, eps, forward):
+    "The vjps for input, weight and bias (on the forward's arrays: its statistics)."
+
+    def statistics(x):
+        return forward[1:] if x is forward[0] else _standardized(x, axes, eps)
+
+    def leading(g):
+        return tuple(range(g.ndim - len(axes)))
+
+    def input_grad(g, y, x, weight=None, *bias):
+        normalized, inverse_std = statistics(x)
+        g = g if weight is None else g * weight
+        mean_g, along = _mean(g, axes), _mean(g * normalized, axes)
+        return inverse_std * (g - mean_g - normalized * along)
+
+    def weight_grad(g, y, x, *affine):
+        return np.sum(g * statistics(x)[0], axis=leading(g))
+
+    def bias_grad(g, *_):
+        return np.sum(g, axis=leading(g))
+    return input_grad, weight_grad, bias_grad
 
 
 class LayerNorm(Module):
