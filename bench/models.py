@@ -12,7 +12,7 @@ library in turn, each after a short untimed settling run) and the table reports 
 step. The script also profiles nn on each model, and with --memory follows nn's memory over
 thousands of steps.
 
-    python bench/models.py              # about four minutes; writes results-models.json, profile-models.txt
+    python bench/models.py              # about eight minutes; writes results-models.json, profile-models.txt
     python bench/models.py --quick      # a short run; prints the table, writes nothing
     python bench/models.py --threads 1  # BLAS and torch on one thread (needs threadpoolctl)
     python bench/models.py --memory 3000 --only lstm   # memory over 3000 steps (tracemalloc)
@@ -41,6 +41,7 @@ from train import (blas_threads, busy_seconds, describe, machine, median_seconds
 import nn  # noqa: E402  (the checkout's nn, put on the path by train)
 
 BATCHES = 4  # distinct batches per model, used in turn
+MEMORY_STEPS = 2000  # steps over which a full run follows nn's memory
 AIMS = {"gpt": 1.25, "lstm": 1.25, "cnn": 1.5}  # largest nn/torch aimed at: reported, never asserted
 MODELS = {
     "gpt": "GPT: vocab 65, context 64, 4 layers x 4 heads, width 128, batch 16, AdamW",
@@ -294,8 +295,12 @@ def main():
         return
     profiles = "".join(profile_model(kind, 20) + "\n" for kind in kinds)
     print("\n" + profiles)
+    memory = {kind: follow_memory(kind, MEMORY_STEPS, MEMORY_STEPS // 10) for kind in kinds}
+    for kind, trace in memory.items():
+        print(f"({kind}) traced MiB at steps {', '.join(f'{s}: {m}' for s, m in trace)}")
     with open(os.path.join(HERE, "results-models.json"), "w") as f:
-        json.dump({"machine": info, "settings": settings, "results": results}, f, indent=1)
+        json.dump({"machine": info, "settings": settings, "results": results,
+                   "memory_steps": MEMORY_STEPS, "memory_mib": memory}, f, indent=1)
     with open(os.path.join(HERE, "profile-models.txt"), "w") as f:
         f.write(profiles)
 

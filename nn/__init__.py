@@ -35,6 +35,8 @@ vars(utils).update({name: getattr(clip_grad, name) for name in clip_grad.__all__
 from .serialization import *
 from .inplace import *
 from . import scalar
+from . import allocator
+allocator.keep_freed_memory()  # glibc reuses freed memory (chapter "Performance")
 
 del data, clip_grad
 # What the chapters hand each other, but torch's namespace does not have, stays in its

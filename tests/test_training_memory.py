@@ -81,3 +81,73 @@ def test_non_leaf_tensors_keep_no_gradient():
     loss.backward()
     assert hidden.grad is None and loss.grad is None
     assert model[0].weight.grad.shape == model[0].weight.shape
+
+
+# The models of the later chapters record other kinds of nodes (attention, layer norm, GELU,
+# recurrent steps, convolutions, pooling, batch norm): small versions of each, trained for
+# 600 steps, must not grow after the first 200.
+def small_gpt():
+    "One pre-norm transformer block over embeddings, with a tied read-out."
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.position = nn.Embedding(11, 16), nn.Embedding(8, 16)
+            self.ln1, self.ln2 = nn.LayerNorm(16), nn.LayerNorm(16)
+            self.qkv, self.mlp = nn.Linear(16, 48), nn.Sequential(nn.Linear(16, 32), nn.GELU(),
+                                                                  nn.Linear(32, 16))
+
+        def forward(self, idx):
+            x = self.embed(idx) + self.position(nn.arange(idx.shape[1]))
+            q, k, v = (t.reshape(*idx.shape, 2, 8).transpose(1, 2)
+                       for t in self.qkv(self.ln1(x)).split(16, dim=2))
+            attended = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + attended.transpose(1, 2).reshape(*idx.shape, 16)
+            x = x + self.mlp(self.ln2(x))
+            return x @ self.embed.weight.T
+    return Block()
+
+
+def small_lstm():
+    "An embedding, a two-layer LSTM and a read-out."
+    class Recurrent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.lstm = nn.Embedding(11, 8), nn.LSTM(8, 16, 2, batch_first=True)
+            self.out = nn.Linear(16, 11)
+
+        def forward(self, idx):
+            return self.out(self.lstm(self.embed(idx))[0])
+    return Recurrent()
+
+
+def small_cnn():
+    "Convolution, batch norm, ReLU, max pooling, a linear read-out over 11 classes."
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 11))
+
+
+def test_memory_stays_flat_for_attention_recurrent_and_convolutional_models():
+    rng = np.random.default_rng(1)
+    tokens = [nn.tensor(rng.integers(0, 11, (4, 8))) for _ in range(4)]
+    images = [nn.tensor(rng.standard_normal((4, 1, 8, 8)).astype(np.float32)) for _ in range(4)]
+    nn.manual_seed(0)
+    for build, inputs in ((small_gpt, tokens), (small_lstm, tokens), (small_cnn, images)):
+        model = build()
+        optimizer = nn.optim.AdamW(model.parameters(), lr=1e-3)
+        tracemalloc.start()
+        try:
+            for step in range(1, 601):
+                x, y = inputs[step % 4], tokens[(step + 1) % 4]
+                logits = model(x)
+                target = y.reshape(-1) if logits.ndim == 3 else y[:, 0]
+                loss = nn.functional.cross_entropy(logits.reshape(-1, 11), target)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                if step == 200:
+                    after_warm_up = traced_bytes()
+            growth = traced_bytes() - after_warm_up
+        finally:
+            tracemalloc.stop()
+        assert np.isfinite(loss.item())
+        assert growth < ALLOWED_GROWTH, f"{build.__name__}: memory grew by {growth} bytes"
