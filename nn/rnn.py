@@ -51,6 +51,7 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 # as single operations)
 _STEPS = {"RNN_TANH": _rnn_step(tanh), "RNN_RELU": _rnn_step(relu), "LSTM": _lstm_step,
           "GRU": _gru_step}
+_SEQUENCES = {}  # the modes whose whole layer is one function, see below
 
 
 # %% ../book/26_recurrent.ipynb #8276e292
@@ -278,6 +279,8 @@ class RNNBase(Module):
         directions, layers = self._directions, self.num_layers
         states = self._initial_states(input, hx)
         step, fold_bias = _STEPS[self.mode], self.mode != "GRU"
+        # (a later section runs a whole LSTM layer as one recorded operation)
+        sequence = None if self.proj_size else _SEQUENCES.get(self.mode)
         weights, finals = self.all_weights, []
         for layer in range(layers):
             outputs = []
@@ -285,7 +288,7 @@ class RNNBase(Module):
                 index = layer * directions + direction
                 output, final = _layer(step, input, states[index],
                                        self._unpack(weights[index]), direction == 1,
-                                       fold_bias)
+                                       fold_bias, sequence)
                 outputs.append(output)
                 finals.append(final)
             input = outputs[0] if directions == 1 else cat(outputs, 2)
@@ -346,7 +349,8 @@ class RNNBase(Module):
         return [states[0][i] for i in range(count)]
 
 
-def _layer(step, input, state, weights, reverse=False, fold_bias=False):
+def _layer(step, input, state, weights, reverse=False, fold_bias=False,
+           sequence=None):
     "One layer in one direction: every step's output (L, N, H) and the last state."
     weight_ih, weight_hh, bias_ih, bias_hh, *projection = weights
     # the input's part of every step at once: one matrix product
@@ -354,6 +358,8 @@ def _layer(step, input, state, weights, reverse=False, fold_bias=False):
     if fold_bias and bias_hh is not None:  # (not the GRU's: r scales its n part)
         # b_hh is added to every step's gates: add it once, to all of them
         projected, bias_hh = projected + bias_hh, None
+    if sequence is not None:  # all the steps in one function
+        return sequence(projected, state, weight_hh, reverse)
     outputs = [None] * input.shape[0]
     times = range(input.shape[0])
     for t in reversed(times) if reverse else times:
@@ -414,13 +420,19 @@ def _columns(start, stop):
     return (slice(None), slice(start, stop))
 
 
+def _gate_scale(size, dtype):
+    "s = 1/2 in the columns of the gates i, f, o and 1 in those of g, of (4 size,)."
+    scale = np.full(4 * size, 0.5, dtype=dtype)
+    scale[2 * size:3 * size] = 1
+    return scale
+
+
 def _lstm_gates(gates):
     "σ of the i, f, o pre-activations and tanh of g's, one recorded op."
     x, size = gates._data, gates.shape[-1] // 4
     # σ(x) = (1 + tanh(x / 2)) / 2, so one tanh serves the four gates:
     # y = tanh(s x) s + 1 - s with s = 1/2 in the columns of i, f, o and 1 in g's
-    scale = np.full(4 * size, 0.5, dtype=x.dtype)
-    scale[2 * size:3 * size] = 1
+    scale = _gate_scale(size, x.dtype)
     out = np.tanh(x * scale)
     out *= scale
     out += 1 - scale
@@ -512,4 +524,78 @@ def _gru_fused_step(projected, h, weight_hh, bias_hh):
 
 
 _STEPS.update(LSTM=_lstm_fused_step, GRU=_gru_fused_step)
+
+
+# %% ../book/26_recurrent.ipynb #d02c2444
+def _stack_of(parts):
+    "Arrays or tensors of one shape stacked along a new first dimension."
+    return stack(parts) if isinstance(parts[0], Tensor) else np.stack(parts)
+
+
+def _lstm_sequence(projected, weight_hh, h0, c0, reverse=False):
+    "All steps of an LSTM layer, one recorded op: (T, N, 6H) of h, c and i, f, g, o."
+    x, weight = projected._data, weight_hh._data
+    size = c0.shape[-1]
+    scale = _gate_scale(size, x.dtype)
+    out = np.empty(x.shape[:2] + (6 * size,), dtype=x.dtype)
+    h, c = h0._data, c0._data
+    for t in _times(len(x), reverse):
+        acts = np.tanh((x[t] + h @ weight.T) * scale)
+        acts *= scale
+        acts += 1 - scale
+        c = acts[:, size:2 * size] * c + acts[:, :size] * acts[:, 2 * size:3 * size]
+        h = acts[:, 3 * size:] * np.tanh(c)
+        out[t, :, :size], out[t, :, size:2 * size], out[t, :, 2 * size:] = h, c, acts
+    walked = []  # (g, gradients): the four vjps share one walk back through time
+
+    def walk(g, out, weight_hh, h0, c0):
+        if not walked or walked[0][0] is not g:
+            walked[:] = [(g, _lstm_walk(g, out, weight_hh, h0, c0, reverse))]
+        return walked[0][1]
+    vjps = [lambda g, out, x, w, h0, c0, k=k: walk(g, out, w, h0, c0)[k]
+            for k in range(4)]
+    return record(out, (projected, weight_hh, h0, c0), vjps, "LstmSequenceBackward0")
+
+
+def _times(steps, reverse):
+    "The time steps in the order a direction reads them."
+    return range(steps - 1, -1, -1) if reverse else range(steps)
+
+
+def _lstm_walk(g, out, weight_hh, h0, c0, reverse):
+    "Backpropagation through time: the gradients of the gates, W_hh, h_0 and c_0."
+    size, order = c0.shape[-1], _times(out.shape[0], reverse)
+    slope = 2 * _gate_scale(size, out.dtype) - 1
+    h_grad = c_grad = 0  # what reaches h_t and c_t from step t + 1
+    gates_grads, previous_h = [None] * len(order), [None] * len(order)
+    for k in reversed(range(len(order))):
+        t = order[k]
+        acts, c = out[t, :, 2 * size:], out[t, :, size:2 * size]
+        i, f, g_gate, o = (acts[:, n * size:(n + 1) * size] for n in range(4))
+        c_before = c0 if k == 0 else out[order[k - 1], :, size:2 * size]
+        previous_h[t] = h0 if k == 0 else out[order[k - 1], :, :size]
+        h_grad = g[t, :, :size] + h_grad
+        tanh_c = np.tanh(c)
+        c_grad = g[t, :, size:2 * size] + c_grad + h_grad * o * (1 - tanh_c * tanh_c)
+        acts_grad = g[t, :, 2 * size:] + _join(
+            [c_grad * g_gate, c_grad * c_before, c_grad * i, h_grad * tanh_c])
+        gates_grads[t] = acts_grad * (1 - acts) * (acts + slope)
+        h_grad, c_grad = gates_grads[t] @ weight_hh, c_grad * f
+    gates_grad = _stack_of(gates_grads)
+    rows = out.shape[0] * out.shape[1]
+    # W_hh's gradient, summed over the steps: one matrix product
+    weight_grad = (gates_grad.reshape((rows, 4 * size)).T
+                   @ _stack_of(previous_h).reshape((rows, size)))
+    return gates_grad, weight_grad, h_grad, c_grad
+
+
+def _lstm_layer(projected, state, weight_hh, reverse):
+    "An LSTM layer's outputs (T, N, H) and last state (h, c), from one recorded op."
+    h0, c0 = state
+    size, last = c0.shape[-1], 0 if reverse else -1
+    out = _lstm_sequence(projected, weight_hh, h0, c0, reverse)
+    return out[..., :size], (out[last, :, :size], out[last, :, size:2 * size])
+
+
+_SEQUENCES.update(LSTM=_lstm_layer)
 
