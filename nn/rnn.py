@@ -539,13 +539,16 @@ def _lstm_sequence(projected, weight_hh, h0, c0, reverse=False):
     scale = _gate_scale(size, x.dtype)
     out = np.empty(x.shape[:2] + (6 * size,), dtype=x.dtype)
     h, c = h0._data, c0._data
-    for t in _times(len(x), reverse):
-        acts = np.tanh((x[t] + h @ weight.T) * scale)
+    for t in _times(len(x), reverse):  # each result is written into `out`
+        h_t, c_t = out[t, :, :size], out[t, :, size:2 * size]
+        acts = out[t, :, 2 * size:]
+        np.tanh((x[t] + h @ weight.T) * scale, out=acts)
         acts *= scale
         acts += 1 - scale
-        c = acts[:, size:2 * size] * c + acts[:, :size] * acts[:, 2 * size:3 * size]
-        h = acts[:, 3 * size:] * np.tanh(c)
-        out[t, :, :size], out[t, :, size:2 * size], out[t, :, 2 * size:] = h, c, acts
+        np.multiply(acts[:, size:2 * size], c, out=c_t)
+        c_t += acts[:, :size] * acts[:, 2 * size:3 * size]
+        np.multiply(acts[:, 3 * size:], np.tanh(c_t), out=h_t)
+        h, c = h_t, c_t
     walked = []  # (g, gradients): the four vjps share one walk back through time
 
     def walk(g, out, weight_hh, h0, c0):
@@ -567,13 +570,12 @@ def _lstm_walk(g, out, weight_hh, h0, c0, reverse):
     size, order = c0.shape[-1], _times(out.shape[0], reverse)
     slope = 2 * _gate_scale(size, out.dtype) - 1
     h_grad = c_grad = 0  # what reaches h_t and c_t from step t + 1
-    gates_grads, previous_h = [None] * len(order), [None] * len(order)
+    gates_grads = [None] * len(order)
     for k in reversed(range(len(order))):
         t = order[k]
         acts, c = out[t, :, 2 * size:], out[t, :, size:2 * size]
         i, f, g_gate, o = (acts[:, n * size:(n + 1) * size] for n in range(4))
         c_before = c0 if k == 0 else out[order[k - 1], :, size:2 * size]
-        previous_h[t] = h0 if k == 0 else out[order[k - 1], :, :size]
         h_grad = g[t, :, :size] + h_grad
         tanh_c = np.tanh(c)
         c_grad = g[t, :, size:2 * size] + c_grad + h_grad * o * (1 - tanh_c * tanh_c)
@@ -582,10 +584,14 @@ def _lstm_walk(g, out, weight_hh, h0, c0, reverse):
         gates_grads[t] = acts_grad * (1 - acts) * (acts + slope)
         h_grad, c_grad = gates_grads[t] @ weight_hh, c_grad * f
     gates_grad = _stack_of(gates_grads)
-    rows = out.shape[0] * out.shape[1]
-    # W_hh's gradient, summed over the steps: one matrix product
-    weight_grad = (gates_grad.reshape((rows, 4 * size)).T
-                   @ _stack_of(previous_h).reshape((rows, size)))
+    # W_hh's gradient, summed over the steps: h_0's term, then one matrix product for
+    # the others, each step's gates' gradient times the h it read (h_{t-1}, or h_{t+1})
+    first, rest, before = (-1, slice(0, -1), slice(1, None)) if reverse else (
+        0, slice(1, None), slice(0, -1))
+    rows = (out.shape[0] - 1) * out.shape[1]
+    weight_grad = gates_grad[first].T @ h0 + (
+        gates_grad[rest].reshape((rows, 4 * size)).T
+        @ out[before, :, :size].reshape((rows, size)))
     return gates_grad, weight_grad, h_grad, c_grad
 
 
