@@ -353,11 +353,11 @@ def _layer(step, input, state, weights, reverse=False, fold_bias=False,
            sequence=None):
     "One layer in one direction: every step's output (L, N, H) and the last state."
     weight_ih, weight_hh, bias_ih, bias_hh, *projection = weights
+    if fold_bias and bias_hh is not None:  # (not the GRU's: r scales its n part)
+        # b_hh is added to every step's gates, as b_ih is: add the two biases once
+        bias_ih, bias_hh = bias_ih + bias_hh, None
     # the input's part of every step at once: one matrix product
     projected = linear(input, weight_ih, bias_ih)
-    if fold_bias and bias_hh is not None:  # (not the GRU's: r scales its n part)
-        # b_hh is added to every step's gates: add it once, to all of them
-        projected, bias_hh = projected + bias_hh, None
     if sequence is not None:  # all the steps in one function
         return sequence(projected, state, weight_hh, reverse)
     outputs = [None] * input.shape[0]
