@@ -4,6 +4,8 @@
 __all__ = []
 
 # %% ../book/00_introduction.ipynb #91a6d45b
+from math import e, inf, nan, pi  # torch's constants: torch.inf is math.inf
+from numpy import newaxis  # None, as torch.newaxis: t[:, nn.newaxis] adds a dimension
 from .grad_mode import *
 from .dtypes import *
 from .engine import *

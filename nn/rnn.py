@@ -12,10 +12,11 @@ import warnings
 import numpy as np
 
 from . import init
+from .engine import Tensor, record
 from .factories import zeros
 from .functions import relu, sigmoid, tanh
 from .modules import Module, Parameter, _parameter_dtype, dropout, linear
-from .shapes import cat, stack
+from .shapes import _slice_gradient, cat, stack
 
 # %% ../book/26_recurrent.ipynb #3599ba6f
 def _rnn_step(activation):
@@ -46,6 +47,12 @@ def _gru_step(projected, h, weight_hh, bias_hh):
 
 _ACTIVATIONS = {"tanh": tanh, "relu": relu}
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+# the step each mode runs (a later section records the gated steps' elementwise parts
+# as single operations)
+_STEPS = {"RNN_TANH": _rnn_step(tanh), "RNN_RELU": _rnn_step(relu), "LSTM": _lstm_step,
+          "GRU": _gru_step}
+_SEQUENCES = {}  # the modes whose whole layer is one function, see below
+
 
 # %% ../book/26_recurrent.ipynb #8276e292
 class RNNCellBase(Module):
@@ -124,7 +131,8 @@ class RNNCell(RNNCellBase):
         if self.nonlinearity not in _ACTIVATIONS:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         states = [] if hx is None else [("hidden", hx)]
-        return self._step(_rnn_step(_ACTIVATIONS[self.nonlinearity]), input, states, 1)
+        step = _STEPS[f"RNN_{self.nonlinearity.upper()}"]
+        return self._step(step, input, states, 1)
 
 
 class LSTMCell(RNNCellBase):
@@ -135,7 +143,7 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         states = [] if hx is None else [(f"hx[{i}]", s) for i, s in enumerate(hx)]
-        return self._step(_lstm_step, input, states, 2)
+        return self._step(_STEPS["LSTM"], input, states, 2)
 
 
 class GRUCell(RNNCellBase):
@@ -146,7 +154,7 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         states = [] if hx is None else [("hidden", hx)]
-        return self._step(_gru_step, input, states, 1)
+        return self._step(_STEPS["GRU"], input, states, 1)
 
 # %% ../book/26_recurrent.ipynb #62c1566c
 def _check_sizes(input_size, hidden_size, num_layers, bias, batch_first, dropout):
@@ -270,15 +278,17 @@ class RNNBase(Module):
         # input (L, N, H_in) time-first; hx the batched states or None
         directions, layers = self._directions, self.num_layers
         states = self._initial_states(input, hx)
-        step = {"LSTM": _lstm_step, "GRU": _gru_step, "RNN_TANH": _rnn_step(tanh),
-                "RNN_RELU": _rnn_step(relu)}[self.mode]
+        step, fold_bias = _STEPS[self.mode], self.mode != "GRU"
+        # (a later section runs a whole LSTM layer as one recorded operation)
+        sequence = None if self.proj_size else _SEQUENCES.get(self.mode)
         weights, finals = self.all_weights, []
         for layer in range(layers):
             outputs = []
             for direction in range(directions):
                 index = layer * directions + direction
                 output, final = _layer(step, input, states[index],
-                                       self._unpack(weights[index]), direction == 1)
+                                       self._unpack(weights[index]), direction == 1,
+                                       fold_bias, sequence)
                 outputs.append(output)
                 finals.append(final)
             input = outputs[0] if directions == 1 else cat(outputs, 2)
@@ -339,11 +349,17 @@ class RNNBase(Module):
         return [states[0][i] for i in range(count)]
 
 
-def _layer(step, input, state, weights, reverse=False):
+def _layer(step, input, state, weights, reverse=False, fold_bias=False,
+           sequence=None):
     "One layer in one direction: every step's output (L, N, H) and the last state."
     weight_ih, weight_hh, bias_ih, bias_hh, *projection = weights
+    if fold_bias and bias_hh is not None:  # (not the GRU's: r scales its n part)
+        # b_hh is added to every step's gates, as b_ih is: add the two biases once
+        bias_ih, bias_hh = bias_ih + bias_hh, None
     # the input's part of every step at once: one matrix product
     projected = linear(input, weight_ih, bias_ih)
+    if sequence is not None:  # all the steps in one function
+        return sequence(projected, state, weight_hh, reverse)
     outputs = [None] * input.shape[0]
     times = range(input.shape[0])
     for t in reversed(times) if reverse else times:
@@ -385,3 +401,207 @@ class GRU(RNNBase):
             raise ValueError("proj_size argument is only supported for LSTM, "
                              "not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
+
+# %% ../book/26_recurrent.ipynb #6e6bf7c9
+def _sigmoid_of(x):
+    "σ(x) = (1 + tanh(x / 2)) / 2 on an array or a tensor: one tanh, no overflow."
+    return 0.5 * np.tanh(0.5 * x) + 0.5
+
+
+def _join(blocks):
+    "Blocks side by side along the last dimension, on arrays or on tensors."
+    if isinstance(blocks[0], Tensor):
+        return cat(blocks, -1)
+    return np.concatenate(blocks, -1)
+
+
+def _columns(start, stop):
+    "The basic index of columns start:stop of a 2-D array."
+    return (slice(None), slice(start, stop))
+
+
+def _gate_scale(size, dtype):
+    "s = 1/2 in the columns of the gates i, f, o and 1 in those of g, of (4 size,)."
+    scale = np.full(4 * size, 0.5, dtype=dtype)
+    scale[2 * size:3 * size] = 1
+    return scale
+
+
+def _lstm_gates(gates):
+    "σ of the i, f, o pre-activations and tanh of g's, one recorded op."
+    x, size = gates._data, gates.shape[-1] // 4
+    # σ(x) = (1 + tanh(x / 2)) / 2, so one tanh serves the four gates:
+    # y = tanh(s x) s + 1 - s with s = 1/2 in the columns of i, f, o and 1 in g's
+    scale = _gate_scale(size, x.dtype)
+    out = np.tanh(x * scale)
+    out *= scale
+    out += 1 - scale
+    # σ' = σ(1 - σ) and tanh' = (1 - t)(1 + t): both are (1 - y)(y + slope)
+    slope = 2 * scale - 1
+    return record(out, (gates,), (lambda g, y, *_: g * (1 - y) * (y + slope),),
+                  "LstmGatesBackward0")
+
+
+def _lstm_cell_state(acts, c):
+    "c' = f c + i g from the activations (i, f, g, o), one recorded op."
+    a, size = acts._data, c.shape[-1]
+    out = a[:, size:2 * size] * c._data + a[:, :size] * a[:, 2 * size:3 * size]
+
+    def acts_grad(g, out, acts, c):  # i: g·(g gate), f: g·c, g: g·i, o: nothing
+        i, g_gate = acts[:, :size], acts[:, 2 * size:3 * size]
+        return _slice_gradient(_join([g * g_gate, g * c, g * i]),
+                               _columns(0, 3 * size), acts.shape)
+
+    def state_grad(g, out, acts, c):
+        return g * acts[:, size:2 * size]
+    return record(out, (acts, c), (acts_grad, state_grad), "AddBackward0")
+
+
+def _lstm_hidden(acts, c):
+    "h' = o tanh(c') from the activations and the new cell, one recorded op."
+    size = c.shape[-1]
+    out = acts._data[:, 3 * size:] * np.tanh(c._data)
+
+    def acts_grad(g, out, acts, c):
+        return _slice_gradient(g * np.tanh(c), _columns(3 * size, 4 * size),
+                               acts.shape)
+
+    def state_grad(g, out, acts, c):
+        t = np.tanh(c)
+        return g * acts[:, 3 * size:] * (1 - t * t)
+    return record(out, (acts, c), (acts_grad, state_grad), "MulBackward0")
+
+
+def _lstm_fused_step(projected, state, weight_hh, bias_hh, weight_hr=None):
+    "The LSTM step of `_lstm_step`, its elementwise part three recorded ops."
+    h, c = state
+    acts = _lstm_gates(projected + linear(h, weight_hh, bias_hh))
+    c = _lstm_cell_state(acts, c)
+    h = _lstm_hidden(acts, c)
+    return (h if weight_hr is None else linear(h, weight_hr)), c
+
+
+def _gru_parts(x_part, h_part):
+    "r, z and n of a GRU step from the input's and the state's parts (N, 3H)."
+    size = x_part.shape[-1] // 3
+    r = _sigmoid_of(x_part[:, :size] + h_part[:, :size])
+    z = _sigmoid_of(x_part[:, size:2 * size] + h_part[:, size:2 * size])
+    n = np.tanh(x_part[:, 2 * size:] + r * h_part[:, 2 * size:])
+    return r, z, n
+
+
+def _gru_pre_grads(g, x_part, h_part, h):
+    "The gradients of r's and z's pre-activations, of n's, and r itself."
+    r, z, n = _gru_parts(x_part, h_part)
+    n_grad = g * (1 - z) * (1 - n * n)
+    z_grad = g * (h - n) * z * (1 - z)
+    r_grad = n_grad * h_part[:, 2 * n.shape[-1]:] * r * (1 - r)
+    return r_grad, z_grad, n_grad, r
+
+
+def _gru_state(x_part, h_part, h):
+    "h' = (1 - z) n + z h from the input's and the state's parts, one recorded op."
+    r, z, n = _gru_parts(x_part._data, h_part._data)
+    size = n.shape[-1]
+
+    def x_part_grad(g, out, x_part, h_part, h):
+        r_grad, z_grad, n_grad, _ = _gru_pre_grads(g, x_part, h_part, h)
+        return _join([r_grad, z_grad, n_grad])
+
+    def h_part_grad(g, out, x_part, h_part, h):  # r scales the state's part of n
+        r_grad, z_grad, n_grad, r = _gru_pre_grads(g, x_part, h_part, h)
+        return _join([r_grad, z_grad, n_grad * r])
+
+    def state_grad(g, out, x_part, h_part, h):
+        return g * _sigmoid_of(x_part[:, size:2 * size] + h_part[:, size:2 * size])
+    return record((1 - z) * n + z * h._data, (x_part, h_part, h),
+                  (x_part_grad, h_part_grad, state_grad), "AddBackward0")
+
+
+def _gru_fused_step(projected, h, weight_hh, bias_hh):
+    "The GRU step of `_gru_step`, its elementwise part one recorded op."
+    return _gru_state(projected, linear(h, weight_hh, bias_hh), h)
+
+
+_STEPS.update(LSTM=_lstm_fused_step, GRU=_gru_fused_step)
+
+
+# %% ../book/26_recurrent.ipynb #d02c2444
+def _stack_of(parts):
+    "Arrays or tensors of one shape stacked along a new first dimension."
+    return stack(parts) if isinstance(parts[0], Tensor) else np.stack(parts)
+
+
+def _lstm_sequence(projected, weight_hh, h0, c0, reverse=False):
+    "All steps of an LSTM layer, one recorded op: (T, N, 6H) of h, c and i, f, g, o."
+    x, weight = projected._data, weight_hh._data
+    size = c0.shape[-1]
+    scale = _gate_scale(size, x.dtype)
+    out = np.empty(x.shape[:2] + (6 * size,), dtype=x.dtype)
+    h, c = h0._data, c0._data
+    for t in _times(len(x), reverse):  # each result is written into `out`
+        h_t, c_t = out[t, :, :size], out[t, :, size:2 * size]
+        acts = out[t, :, 2 * size:]
+        np.tanh((x[t] + h @ weight.T) * scale, out=acts)
+        acts *= scale
+        acts += 1 - scale
+        np.multiply(acts[:, size:2 * size], c, out=c_t)
+        c_t += acts[:, :size] * acts[:, 2 * size:3 * size]
+        np.multiply(acts[:, 3 * size:], np.tanh(c_t), out=h_t)
+        h, c = h_t, c_t
+    walked = []  # (g, gradients): the four vjps share one walk back through time
+
+    def walk(g, out, weight_hh, h0, c0):
+        if not walked or walked[0][0] is not g:
+            walked[:] = [(g, _lstm_walk(g, out, weight_hh, h0, c0, reverse))]
+        return walked[0][1]
+    vjps = [lambda g, out, x, w, h0, c0, k=k: walk(g, out, w, h0, c0)[k]
+            for k in range(4)]
+    return record(out, (projected, weight_hh, h0, c0), vjps, "LstmSequenceBackward0")
+
+
+def _times(steps, reverse):
+    "The time steps in the order a direction reads them."
+    return range(steps - 1, -1, -1) if reverse else range(steps)
+
+
+def _lstm_walk(g, out, weight_hh, h0, c0, reverse):
+    "Backpropagation through time: the gradients of the gates, W_hh, h_0 and c_0."
+    size, order = c0.shape[-1], _times(out.shape[0], reverse)
+    slope = 2 * _gate_scale(size, out.dtype) - 1
+    h_grad = c_grad = 0  # what reaches h_t and c_t from step t + 1
+    gates_grads = [None] * len(order)
+    for k in reversed(range(len(order))):
+        t = order[k]
+        acts, c = out[t, :, 2 * size:], out[t, :, size:2 * size]
+        i, f, g_gate, o = (acts[:, n * size:(n + 1) * size] for n in range(4))
+        c_before = c0 if k == 0 else out[order[k - 1], :, size:2 * size]
+        h_grad = g[t, :, :size] + h_grad
+        tanh_c = np.tanh(c)
+        c_grad = g[t, :, size:2 * size] + c_grad + h_grad * o * (1 - tanh_c * tanh_c)
+        acts_grad = g[t, :, 2 * size:] + _join(
+            [c_grad * g_gate, c_grad * c_before, c_grad * i, h_grad * tanh_c])
+        gates_grads[t] = acts_grad * (1 - acts) * (acts + slope)
+        h_grad, c_grad = gates_grads[t] @ weight_hh, c_grad * f
+    gates_grad = _stack_of(gates_grads)
+    # W_hh's gradient, summed over the steps: h_0's term, then one matrix product for
+    # the others, each step's gates' gradient times the h it read (h_{t-1}, or h_{t+1})
+    first, rest, before = (-1, slice(0, -1), slice(1, None)) if reverse else (
+        0, slice(1, None), slice(0, -1))
+    rows = (out.shape[0] - 1) * out.shape[1]
+    weight_grad = gates_grad[first].T @ h0 + (
+        gates_grad[rest].reshape((rows, 4 * size)).T
+        @ out[before, :, :size].reshape((rows, size)))
+    return gates_grad, weight_grad, h_grad, c_grad
+
+
+def _lstm_layer(projected, state, weight_hh, reverse):
+    "An LSTM layer's outputs (T, N, H) and last state (h, c), from one recorded op."
+    h0, c0 = state
+    size, last = c0.shape[-1], 0 if reverse else -1
+    out = _lstm_sequence(projected, weight_hh, h0, c0, reverse)
+    return out[..., :size], (out[last, :, :size], out[last, :, size:2 * size])
+
+
+_SEQUENCES.update(LSTM=_lstm_layer)
+
