@@ -651,7 +651,7 @@ def _erfc_far(y):
 
 def _erf(x):
     "Elementwise erf to a few units in the last place (float64 or float32 arithmetic)."
-    x = np.asarray(x)
+    shape, x = np.shape(x), np.asarray(x).reshape(-1)  # 1-d: NumPy keeps arrays arrays
     x = x if x.dtype == np.float64 else x.astype(np.float32)
     y = np.abs(x)
     # 1 - erfc(|x|) with the sign of x; in place where it can: arrays may be large
@@ -671,7 +671,7 @@ def _erf(x):
     near_zero *= inner
     erf *= ~inner
     erf += near_zero
-    return erf
+    return erf.reshape(shape)
 
 
 erf = _elementwise(
