@@ -33,13 +33,28 @@ def _windows(padded, kernel, stride, dilation):
     return view[..., ::sh, ::sw, ::dh, ::dw]
 
 
+def _patch_matrices(windows, groups):
+    "im2col: (N, G, C/G kH kW, H_out W_out), window (i, j) as column i W_out + j."
+    N, C, H_out, W_out, kH, kW = windows.shape
+    # the one copy: each window's taps down a column (channel, row, column of the tap)
+    patches = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
+    return patches.reshape(N, groups, C // groups * kH * kW, H_out * W_out)
+
+
+def _kernel_matrices(weight, groups):
+    "The kernels as rows, one matrix per group: (G, C_out / G, C_in / G kH kW)."
+    out_channels, group_channels, kH, kW = weight.shape
+    return weight.reshape(groups, out_channels // groups, group_channels * kH * kW)
+
+
 def _conv_forward(windows, weight, groups):
     "y[n,o,i,j] = sum over c,p,q of windows[n,c,i,j,p,q] * weight[o,c,p,q], per group."
-    # each part: (N, H_out, W_out, C_out / groups)
-    parts = [np.tensordot(x, w, axes=((1, 4, 5), (1, 2, 3)))
-             for x, w in zip(np.split(windows, groups, axis=1),
-                             np.split(weight, groups))]
-    return np.ascontiguousarray(np.concatenate(parts, axis=3).transpose(0, 3, 1, 2))
+    N, _, H_out, W_out = windows.shape[:4]
+    # (G, C_out/G, CkK) @ (N, G, CkK, H_out W_out): one product per image and group,
+    # whose result is already laid out as (N, C_out, H_out, W_out)
+    y = _kernel_matrices(weight, groups) @ _patch_matrices(windows, groups)
+    return y.reshape(N, weight.shape[0], H_out, W_out)
+
 
 # %% ../book/17_conv.ipynb #b63f84fa
 def _offset_slice(offset, dilation, stride, count):
@@ -50,27 +65,32 @@ def _offset_slice(offset, dilation, stride, count):
 
 def _conv_weight_grad(g, windows, groups):
     "w̄[o,c,p,q] = sum over n,i,j of ȳ[n,o,i,j] * windows[n,c,i,j,p,q], per group."
-    # each part: (C_out / groups, C_in / groups, kH, kW)
-    parts = [np.tensordot(gy, x, axes=((0, 2, 3), (0, 2, 3)))
-             for gy, x in zip(np.split(g, groups, axis=1),
-                              np.split(windows, groups, axis=1))]
-    return np.concatenate(parts)
+    N, O, H_out, W_out = g.shape
+    patches = _patch_matrices(windows, groups)
+    # per image and group (C_out/G, H_out W_out) @ (H_out W_out, CkK), summed over N
+    pixels = g.reshape(N, groups, O // groups, H_out * W_out)
+    grads = pixels @ patches.transpose(0, 1, 3, 2)
+    return grads.sum(axis=0).reshape(O, windows.shape[1] // groups, *windows.shape[4:])
 
 
 def _conv_input_grad(g, weight, groups, padded_shape, pads, stride, dilation):
-    "x̄: the window gradients ȳ·w added back where read (col2im), the padding cropped."
-    # each part: (N, H_out, W_out, C_in / groups, kH, kW)
-    window_grads = np.concatenate([np.tensordot(gy, w, axes=(1, 0))
-                                   for gy, w in zip(np.split(g, groups, axis=1),
-                                                    np.split(weight, groups))], axis=3)
-    grad = np.zeros(padded_shape, dtype=g.dtype)
-    H_out, W_out = g.shape[2:]
-    for p, q in np.ndindex(*weight.shape[2:]):
+    "x̄: the window gradients Wᵀȳ added back where read (col2im), the padding cropped."
+    (N, O, H_out, W_out), C, (kH, kW) = g.shape, padded_shape[1], weight.shape[2:]
+    # the batch last, so that each of col2im's additions moves long contiguous rows
+    pixels = np.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(
+        groups, O // groups, H_out * W_out * N)
+    # (G, CkK, C_out/G) @ (G, C_out/G, H_out W_out N): every window element's gradient
+    kernels_transposed = _kernel_matrices(weight, groups).transpose(0, 2, 1)
+    patch_grads = (kernels_transposed @ pixels).reshape(C, kH, kW, H_out, W_out, N)
+    grad = np.zeros((C, *padded_shape[2:], N), dtype=g.dtype)
+    for p, q in np.ndindex(kH, kW):
         rows = _offset_slice(p, dilation[0], stride[0], H_out)
         cols = _offset_slice(q, dilation[1], stride[1], W_out)
-        grad[:, :, rows, cols] += window_grads[..., p, q].transpose(0, 3, 1, 2)
+        grad[:, rows, cols] += patch_grads[:, p, q]
     (top, bottom), (left, right) = pads
-    return grad[:, :, top:padded_shape[2] - bottom, left:padded_shape[3] - right]
+    cropped = grad[:, top:padded_shape[2] - bottom, left:padded_shape[3] - right]
+    return np.ascontiguousarray(cropped.transpose(3, 0, 1, 2))
+
 
 # %% ../book/17_conv.ipynb #6b0debe6
 def _pair(value, name, op, n=2):
@@ -213,7 +233,9 @@ _Geometry = collections.namedtuple("_Geometry",
 
 
 def _padded(x, geometry):
-    "x with its zeros added around H and W."
+    "x with its zeros added around H and W (x itself when there are none)."
+    if not any(map(any, geometry.pads)):
+        return x
     return np.pad(x, ((0, 0), (0, 0), *geometry.pads))
 
 
