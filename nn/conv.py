@@ -372,6 +372,16 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     kernel, stride, padding, dilation, size = _pool_geometry(
         input, kernel_size, stride, padding, dilation, ceil_mode, op)
     shape, (H, W) = input.shape, input.shape[-2:]
+    tiled = (stride == kernel and padding == (0, 0) and dilation == (1, 1)
+             and (size[0] * kernel[0], size[1] * kernel[1]) == (H, W))
+    if tiled:
+        tiles = input._data.reshape(*shape[:-2], size[0], kernel[0], size[1], kernel[1])
+        values = tiles[..., 0, :, 0].copy()
+        for p, q in np.ndindex(*kernel):
+            np.maximum(values, tiles[..., p, :, q], out=values)
+        # (NaN always wins in torch's scan, the last one: left to the scan below)
+        if not (values.dtype.kind == "f" and np.isnan(values).any()):
+            return _max_pool_tiles(input, tiles, values, return_indices)
     # -inf (or -1 for positions) around the input; in ceil mode, more after it for
     # the last partial windows
     after = [max(pad, (n - 1) * s + _span(k, d) - length - pad)
@@ -393,6 +403,32 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         return _scatter(g[read], (winners,), (math.prod(shape),)).reshape(shape)
     output = record(values, (input,), (vjp,), "MaxPool2DWithIndicesBackward0")
     return (output, Tensor._from_array(indices)) if return_indices else output
+
+
+def _max_pool_tiles(input, tiles, values, return_indices):
+    "max_pool2d when the windows tile the input: the first maximum of each tile wins."
+    # tiles: (..., H_out, kH, W_out, kW), tile (i, j) is [..., i, :, j, :], a view
+    (kH, kW), (H_out, W_out), shape = tiles.shape[-3::2], values.shape[-2:], input.shape
+    # the winner of each tile, scanned row by row: the first element equal to the max
+    winners = np.zeros(tiles.shape, dtype=bool)
+    taken = np.zeros(values.shape, dtype=bool)
+    offsets = np.zeros(values.shape, dtype=np.int64) if return_indices else None
+    for p, q in np.ndindex(kH, kW):
+        wins = (tiles[..., p, :, q] == values) & ~taken
+        winners[..., p, :, q], taken = wins, taken | wins
+        if return_indices:
+            offsets[wins] = p * shape[-1] + q
+
+    def vjp(g, *_):
+        return np.where(winners, g.reshape(*g.shape[:-2], H_out, 1, W_out, 1),
+                        0).reshape(shape)
+    output = record(values, (input,), (vjp,), "MaxPool2DWithIndicesBackward0")
+    if not return_indices:
+        return output
+    # flat index in the plane: the tile's corner (i kH, j kW) plus the winner's offset
+    corners = (np.arange(H_out)[:, None] * kH * shape[-1] + np.arange(W_out) * kW)
+    return output, Tensor._from_array(corners + offsets)
+
 
 # %% ../book/17_conv.ipynb #ad114474
 # torch's name: NumPy's name
