@@ -47,13 +47,13 @@ def _kernel_matrices(weight, groups):
     return weight.reshape(groups, out_channels // groups, group_channels * kH * kW)
 
 
-def _conv_forward(windows, weight, groups):
-    "y[n,o,i,j] = sum over c,p,q of windows[n,c,i,j,p,q] * weight[o,c,p,q], per group."
-    N, _, H_out, W_out = windows.shape[:4]
+def _conv_forward(patches, weight, size):
+    "y[n,o,i,j] = sum over c,p,q of weight[o,c,p,q] * window (i, j)[c,p,q], per group."
+    N, groups = patches.shape[:2]
     # (G, C_out/G, CkK) @ (N, G, CkK, H_out W_out): one product per image and group,
     # whose result is already laid out as (N, C_out, H_out, W_out)
-    y = _kernel_matrices(weight, groups) @ _patch_matrices(windows, groups)
-    return y.reshape(N, weight.shape[0], H_out, W_out)
+    y = _kernel_matrices(weight, groups) @ patches
+    return y.reshape(N, weight.shape[0], *size)
 
 
 # %% ../book/17_conv.ipynb #b63f84fa
@@ -63,14 +63,13 @@ def _offset_slice(offset, dilation, stride, count):
                  stride)
 
 
-def _conv_weight_grad(g, windows, groups):
-    "w̄[o,c,p,q] = sum over n,i,j of ȳ[n,o,i,j] * windows[n,c,i,j,p,q], per group."
-    N, O, H_out, W_out = g.shape
-    patches = _patch_matrices(windows, groups)
+def _conv_weight_grad(g, patches, kernel_shape):
+    "w̄[o,c,p,q] = sum over n,i,j of ȳ[n,o,i,j] * window (i, j)[c,p,q], per group."
+    (N, O, H_out, W_out), groups = g.shape, patches.shape[1]
     # per image and group (C_out/G, H_out W_out) @ (H_out W_out, CkK), summed over N
     pixels = g.reshape(N, groups, O // groups, H_out * W_out)
     grads = pixels @ patches.transpose(0, 1, 3, 2)
-    return grads.sum(axis=0).reshape(O, windows.shape[1] // groups, *windows.shape[4:])
+    return grads.sum(axis=0).reshape(kernel_shape)
 
 
 def _conv_input_grad(g, weight, groups, padded_shape, pads, stride, dilation):
@@ -208,14 +207,20 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims):
     geometry = _Geometry(((0, 0),) * (2 - dims) + pads, flat + stride, flat + dilation,
                          groups, flat + tuple(input.shape[2:]),
                          flat + tuple(weight.shape[2:]))
-    y = _convolve(_as_images(input._data), _as_images(weight._data), geometry)
+    data = input._data
+    patches = _patches(_as_images(data), geometry)
+    y = _conv_forward(patches, _as_images(weight._data), _window_counts(geometry))
     if bias is not None:
         y += bias._data[:, None, None]
+
+    def kernel_vjp(g, y, x, w, *b):
+        # the input array the forward read has its patch matrices made already
+        known = patches if x is data else None
+        return _kernel_gradient(_as_images(g), _as_images(x), geometry,
+                                known).reshape(w.shape)
     vjps = (lambda g, y, x, w, *b: _convolve_transposed(
                 _as_images(g), _as_images(w), geometry).reshape(x.shape),
-            lambda g, y, x, w, *b: _kernel_gradient(
-                _as_images(g), _as_images(x), geometry).reshape(w.shape),
-            lambda g, *_: np.sum(g, axis=(0, *range(2, g.ndim))))
+            kernel_vjp, lambda g, *_: np.sum(g, axis=(0, *range(2, g.ndim))))
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return record(y.reshape(y.shape[:2] + y.shape[4 - dims:]), inputs,
                   vjps[:len(inputs)], "ConvolutionBackward0")
@@ -239,6 +244,20 @@ def _padded(x, geometry):
     return np.pad(x, ((0, 0), (0, 0), *geometry.pads))
 
 
+def _patches(x, geometry):
+    "The patch matrices of (N, C_in, H, W) input x: every window of x, padded."
+    windows = _windows(_padded(x, geometry), geometry.kernel, geometry.stride,
+                       geometry.dilation)
+    return _patch_matrices(windows, geometry.groups)
+
+
+def _window_counts(geometry):
+    "(H_out, W_out): how many windows fit along each axis."
+    return tuple((n + sum(pad) - _span(k, d)) // s + 1 for n, pad, k, d, s in zip(
+        geometry.size, geometry.pads, geometry.kernel, geometry.dilation,
+        geometry.stride))
+
+
 def _padded_shape(batch, channels, geometry):
     "The shape (N, C, H + pads, W + pads) of the padded input."
     return (batch, channels) + tuple(n + sum(pad)
@@ -257,9 +276,7 @@ def _convolve(x, w, geometry):
                       (lambda h, y, x, w: _convolve_transposed(h, w, geometry),
                        lambda h, y, x, w: _kernel_gradient(h, x, geometry)),
                       "ConvolutionBackward0")
-    windows = _windows(_padded(x, geometry), w.shape[2:], geometry.stride,
-                       geometry.dilation)
-    return _conv_forward(windows, w, geometry.groups)
+    return _conv_forward(_patches(x, geometry), w, _window_counts(geometry))
 
 
 def _convolve_transposed(g, w, geometry):
@@ -274,16 +291,17 @@ def _convolve_transposed(g, w, geometry):
                             geometry.stride, geometry.dilation)
 
 
-def _kernel_gradient(g, x, geometry):
-    "C_w^T(g, x): the kernel's gradient, ȳ against every window of x."
+def _kernel_gradient(g, x, geometry, patches=None):
+    "C_w^T(g, x): the kernel's gradient, ȳ against every window of x (its `patches`)."
     if isinstance(g, Tensor):
         return record(_kernel_gradient(g._data, x._data, geometry), (g, x),
                       (lambda h, out, g, x: _convolve(x, h, geometry),
                        lambda h, out, g, x: _convolve_transposed(g, h, geometry)),
                       "ConvolutionBackwardBackward1")
-    windows = _windows(_padded(x, geometry), geometry.kernel, geometry.stride,
-                       geometry.dilation)
-    return _conv_weight_grad(g, windows, geometry.groups)
+    if patches is None:
+        patches = _patches(x, geometry)
+    kernel_shape = (g.shape[1], x.shape[1] // geometry.groups, *geometry.kernel)
+    return _conv_weight_grad(g, patches, kernel_shape)
 
 
 # %% ../book/17_conv.ipynb #80c7549b
