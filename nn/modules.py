@@ -1216,8 +1216,17 @@ def _batch_statistics(x, axes):
     return mean, (centered * centered).sum(axis=axes, keepdims=True) / count, centered
 
 
+# how torch's errors name a dtype
+_SCALAR_TYPES = {"float16": "Half", "float32": "Float", "float64": "Double"}
+
+
 def _batch_norm_training(input, weight, bias, axes, affine_shape, eps):
     "Batch norm with the batch's statistics as one op: (output, mean, biased variance)."
+    for param in (weight, bias):
+        if param is not None and param.dtype != input.dtype:
+            name = _SCALAR_TYPES.get(input.dtype.name, input.dtype)
+            raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar "
+                               f"type of {name}")
     count = math.prod(input.shape[axis] for axis in axes)
     data = input._data
     mean, variance, centered = _batch_statistics(data, axes)

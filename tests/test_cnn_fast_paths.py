@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn
-from twin import F, arrays, assert_same, layers, numpy, twin
+from twin import F, arrays, assert_same, layers, numpy, twin, twin_raises
 
 torch.set_num_threads(1)
 
@@ -184,3 +184,13 @@ def test_batch_norm_of_an_input_changed_in_place_after_the_forward_raises():
             h.mul_(2)
         with pytest.raises(RuntimeError):
             y.sum().backward()
+
+
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float64), (np.float64, np.float32),
+                                    (np.float32, np.float16)])
+def test_batch_norm_training_refuses_parameters_of_another_dtype(dtypes):
+    x, w = arrays((4, 3, 2), (3,))
+    twin_raises(lambda lib, x, w: F(lib).batch_norm(x, None, None, w, training=True),
+                x.astype(dtypes[0]), w.astype(dtypes[1]))
+    twin_raises(lambda lib, x, b: F(lib).batch_norm(x, None, None, None, b, training=True),
+                x.astype(dtypes[0]), w.astype(dtypes[1]))

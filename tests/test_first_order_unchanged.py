@@ -89,8 +89,8 @@ def cases():
              t(4, 3, dtype=dt))
         case(f"mixed_{s}", lambda a, b: a * b + a / 3 - b ** 2, t(3, dtype=dt),
              t(3, dtype=np.float64))
-        case(f"bn_{s}", lambda x: (nn.BatchNorm1d(4).double() if dt == np.float64
-                                   else nn.BatchNorm1d(4))(x), t(6, 4, dtype=dt))
+        case(f"bn_{s}", lambda x, dt=dt: (nn.BatchNorm1d(4).double() if dt == np.float64
+                                          else nn.BatchNorm1d(4))(x), t(6, 4, dtype=dt))
     return found
 
 
