@@ -78,14 +78,16 @@ def _conv_input_grad(g, weight, groups, padded_shape, pads, stride, dilation):
     # the batch last, so that each of col2im's additions moves long contiguous rows
     pixels = np.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(
         groups, O // groups, H_out * W_out * N)
-    # (G, CkK, C_out/G) @ (G, C_out/G, H_out W_out N): every window element's gradient
-    kernels_transposed = _kernel_matrices(weight, groups).transpose(0, 2, 1)
-    patch_grads = (kernels_transposed @ pixels).reshape(C, kH, kW, H_out, W_out, N)
+    kernels = weight.reshape(groups, O // groups, C // groups, kH, kW)
     grad = np.zeros((C, *padded_shape[2:], N), dtype=g.dtype)
-    for p, q in np.ndindex(kH, kW):
+    for p in range(kH):  # one row of kernel offsets at a time: a kH-th of the products
+        # (G, C/G kW, C_out/G) @ (G, C_out/G, H_out W_out N): row p's window gradients
+        row = kernels[:, :, :, p].transpose(0, 2, 3, 1).reshape(groups, -1, O // groups)
+        row_grads = (row @ pixels).reshape(C, kW, H_out, W_out, N)
         rows = _offset_slice(p, dilation[0], stride[0], H_out)
-        cols = _offset_slice(q, dilation[1], stride[1], W_out)
-        grad[:, rows, cols] += patch_grads[:, p, q]
+        for q in range(kW):
+            cols = _offset_slice(q, dilation[1], stride[1], W_out)
+            grad[:, rows, cols] += row_grads[:, q]
     (top, bottom), (left, right) = pads
     cropped = grad[:, top:padded_shape[2] - bottom, left:padded_shape[3] - right]
     return np.ascontiguousarray(cropped.transpose(3, 0, 1, 2))
