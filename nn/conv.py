@@ -33,13 +33,28 @@ def _windows(padded, kernel, stride, dilation):
     return view[..., ::sh, ::sw, ::dh, ::dw]
 
 
-def _conv_forward(windows, weight, groups):
-    "y[n,o,i,j] = sum over c,p,q of windows[n,c,i,j,p,q] * weight[o,c,p,q], per group."
-    # each part: (N, H_out, W_out, C_out / groups)
-    parts = [np.tensordot(x, w, axes=((1, 4, 5), (1, 2, 3)))
-             for x, w in zip(np.split(windows, groups, axis=1),
-                             np.split(weight, groups))]
-    return np.ascontiguousarray(np.concatenate(parts, axis=3).transpose(0, 3, 1, 2))
+def _patch_matrices(windows, groups):
+    "im2col: (N, G, C/G kH kW, H_out W_out), window (i, j) as column i W_out + j."
+    N, C, H_out, W_out, kH, kW = windows.shape
+    # the one copy: each window's taps down a column (channel, row, column of the tap)
+    patches = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
+    return patches.reshape(N, groups, C // groups * kH * kW, H_out * W_out)
+
+
+def _kernel_matrices(weight, groups):
+    "The kernels as rows, one matrix per group: (G, C_out / G, C_in / G kH kW)."
+    out_channels, group_channels, kH, kW = weight.shape
+    return weight.reshape(groups, out_channels // groups, group_channels * kH * kW)
+
+
+def _conv_forward(patches, weight, size):
+    "y[n,o,i,j] = sum over c,p,q of weight[o,c,p,q] * window (i, j)[c,p,q], per group."
+    N, groups = patches.shape[:2]
+    # (G, C_out/G, CkK) @ (N, G, CkK, H_out W_out): one product per image and group,
+    # whose result is already laid out as (N, C_out, H_out, W_out)
+    y = _kernel_matrices(weight, groups) @ patches
+    return y.reshape(N, weight.shape[0], *size)
+
 
 # %% ../book/17_conv.ipynb #b63f84fa
 def _offset_slice(offset, dilation, stride, count):
@@ -48,29 +63,35 @@ def _offset_slice(offset, dilation, stride, count):
                  stride)
 
 
-def _conv_weight_grad(g, windows, groups):
-    "w̄[o,c,p,q] = sum over n,i,j of ȳ[n,o,i,j] * windows[n,c,i,j,p,q], per group."
-    # each part: (C_out / groups, C_in / groups, kH, kW)
-    parts = [np.tensordot(gy, x, axes=((0, 2, 3), (0, 2, 3)))
-             for gy, x in zip(np.split(g, groups, axis=1),
-                              np.split(windows, groups, axis=1))]
-    return np.concatenate(parts)
+def _conv_weight_grad(g, patches, kernel_shape):
+    "w̄[o,c,p,q] = sum over n,i,j of ȳ[n,o,i,j] * window (i, j)[c,p,q], per group."
+    (N, O, H_out, W_out), groups = g.shape, patches.shape[1]
+    # per image and group (C_out/G, H_out W_out) @ (H_out W_out, CkK), summed over N
+    pixels = g.reshape(N, groups, O // groups, H_out * W_out)
+    grads = pixels @ patches.transpose(0, 1, 3, 2)
+    return grads.sum(axis=0).reshape(kernel_shape)
 
 
 def _conv_input_grad(g, weight, groups, padded_shape, pads, stride, dilation):
-    "x̄: the window gradients ȳ·w added back where read (col2im), the padding cropped."
-    # each part: (N, H_out, W_out, C_in / groups, kH, kW)
-    window_grads = np.concatenate([np.tensordot(gy, w, axes=(1, 0))
-                                   for gy, w in zip(np.split(g, groups, axis=1),
-                                                    np.split(weight, groups))], axis=3)
-    grad = np.zeros(padded_shape, dtype=g.dtype)
-    H_out, W_out = g.shape[2:]
-    for p, q in np.ndindex(*weight.shape[2:]):
+    "x̄: the window gradients Wᵀȳ added back where read (col2im), the padding cropped."
+    (N, O, H_out, W_out), C, (kH, kW) = g.shape, padded_shape[1], weight.shape[2:]
+    # the batch last, so that each of col2im's additions moves long contiguous rows
+    pixels = np.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(
+        groups, O // groups, H_out * W_out * N)
+    kernels = weight.reshape(groups, O // groups, C // groups, kH, kW)
+    grad = np.zeros((C, *padded_shape[2:], N), dtype=g.dtype)
+    for p in range(kH):  # one row of kernel offsets at a time: a kH-th of the products
+        # (G, C/G kW, C_out/G) @ (G, C_out/G, H_out W_out N): row p's window gradients
+        row = kernels[:, :, :, p].transpose(0, 2, 3, 1).reshape(groups, -1, O // groups)
+        row_grads = (row @ pixels).reshape(C, kW, H_out, W_out, N)
         rows = _offset_slice(p, dilation[0], stride[0], H_out)
-        cols = _offset_slice(q, dilation[1], stride[1], W_out)
-        grad[:, :, rows, cols] += window_grads[..., p, q].transpose(0, 3, 1, 2)
+        for q in range(kW):
+            cols = _offset_slice(q, dilation[1], stride[1], W_out)
+            grad[:, rows, cols] += row_grads[:, q]
     (top, bottom), (left, right) = pads
-    return grad[:, :, top:padded_shape[2] - bottom, left:padded_shape[3] - right]
+    cropped = grad[:, top:padded_shape[2] - bottom, left:padded_shape[3] - right]
+    return np.ascontiguousarray(cropped.transpose(3, 0, 1, 2))
+
 
 # %% ../book/17_conv.ipynb #6b0debe6
 def _pair(value, name, op, n=2):
@@ -188,14 +209,20 @@ def _convolution(input, weight, bias, stride, padding, dilation, groups, dims):
     geometry = _Geometry(((0, 0),) * (2 - dims) + pads, flat + stride, flat + dilation,
                          groups, flat + tuple(input.shape[2:]),
                          flat + tuple(weight.shape[2:]))
-    y = _convolve(_as_images(input._data), _as_images(weight._data), geometry)
+    data = input._data
+    patches = _patches(_as_images(data), geometry)
+    y = _conv_forward(patches, _as_images(weight._data), _window_counts(geometry))
     if bias is not None:
         y += bias._data[:, None, None]
+
+    def kernel_vjp(g, y, x, w, *b):
+        # the input array the forward read has its patch matrices made already
+        known = patches if x is data else None
+        return _kernel_gradient(_as_images(g), _as_images(x), geometry,
+                                known).reshape(w.shape)
     vjps = (lambda g, y, x, w, *b: _convolve_transposed(
                 _as_images(g), _as_images(w), geometry).reshape(x.shape),
-            lambda g, y, x, w, *b: _kernel_gradient(
-                _as_images(g), _as_images(x), geometry).reshape(w.shape),
-            lambda g, *_: np.sum(g, axis=(0, *range(2, g.ndim))))
+            kernel_vjp, lambda g, *_: np.sum(g, axis=(0, *range(2, g.ndim))))
     inputs = (input, weight) if bias is None else (input, weight, bias)
     return record(y.reshape(y.shape[:2] + y.shape[4 - dims:]), inputs,
                   vjps[:len(inputs)], "ConvolutionBackward0")
@@ -213,8 +240,24 @@ _Geometry = collections.namedtuple("_Geometry",
 
 
 def _padded(x, geometry):
-    "x with its zeros added around H and W."
+    "x with its zeros added around H and W (x itself when there are none)."
+    if not any(map(any, geometry.pads)):
+        return x
     return np.pad(x, ((0, 0), (0, 0), *geometry.pads))
+
+
+def _patches(x, geometry):
+    "The patch matrices of (N, C_in, H, W) input x: every window of x, padded."
+    windows = _windows(_padded(x, geometry), geometry.kernel, geometry.stride,
+                       geometry.dilation)
+    return _patch_matrices(windows, geometry.groups)
+
+
+def _window_counts(geometry):
+    "(H_out, W_out): how many windows fit along each axis."
+    return tuple((n + sum(pad) - _span(k, d)) // s + 1 for n, pad, k, d, s in zip(
+        geometry.size, geometry.pads, geometry.kernel, geometry.dilation,
+        geometry.stride))
 
 
 def _padded_shape(batch, channels, geometry):
@@ -235,9 +278,7 @@ def _convolve(x, w, geometry):
                       (lambda h, y, x, w: _convolve_transposed(h, w, geometry),
                        lambda h, y, x, w: _kernel_gradient(h, x, geometry)),
                       "ConvolutionBackward0")
-    windows = _windows(_padded(x, geometry), w.shape[2:], geometry.stride,
-                       geometry.dilation)
-    return _conv_forward(windows, w, geometry.groups)
+    return _conv_forward(_patches(x, geometry), w, _window_counts(geometry))
 
 
 def _convolve_transposed(g, w, geometry):
@@ -252,16 +293,17 @@ def _convolve_transposed(g, w, geometry):
                             geometry.stride, geometry.dilation)
 
 
-def _kernel_gradient(g, x, geometry):
-    "C_w^T(g, x): the kernel's gradient, ȳ against every window of x."
+def _kernel_gradient(g, x, geometry, patches=None):
+    "C_w^T(g, x): the kernel's gradient, ȳ against every window of x (its `patches`)."
     if isinstance(g, Tensor):
         return record(_kernel_gradient(g._data, x._data, geometry), (g, x),
                       (lambda h, out, g, x: _convolve(x, h, geometry),
                        lambda h, out, g, x: _convolve_transposed(g, h, geometry)),
                       "ConvolutionBackwardBackward1")
-    windows = _windows(_padded(x, geometry), geometry.kernel, geometry.stride,
-                       geometry.dilation)
-    return _conv_weight_grad(g, windows, geometry.groups)
+    if patches is None:
+        patches = _patches(x, geometry)
+    kernel_shape = (g.shape[1], x.shape[1] // geometry.groups, *geometry.kernel)
+    return _conv_weight_grad(g, patches, kernel_shape)
 
 
 # %% ../book/17_conv.ipynb #80c7549b
@@ -350,6 +392,16 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     kernel, stride, padding, dilation, size = _pool_geometry(
         input, kernel_size, stride, padding, dilation, ceil_mode, op)
     shape, (H, W) = input.shape, input.shape[-2:]
+    tiled = (stride == kernel and padding == (0, 0) and dilation == (1, 1)
+             and (size[0] * kernel[0], size[1] * kernel[1]) == (H, W))
+    if tiled:
+        tiles = input._data.reshape(*shape[:-2], size[0], kernel[0], size[1], kernel[1])
+        values = tiles[..., 0, :, 0].copy()
+        for p, q in np.ndindex(*kernel):
+            np.maximum(values, tiles[..., p, :, q], out=values)
+        # (NaN always wins in torch's scan, the last one: left to the scan below)
+        if not (values.dtype.kind == "f" and np.isnan(values).any()):
+            return _max_pool_tiles(input, tiles, values, return_indices)
     # -inf (or -1 for positions) around the input; in ceil mode, more after it for
     # the last partial windows
     after = [max(pad, (n - 1) * s + _span(k, d) - length - pad)
@@ -371,6 +423,32 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         return _scatter(g[read], (winners,), (math.prod(shape),)).reshape(shape)
     output = record(values, (input,), (vjp,), "MaxPool2DWithIndicesBackward0")
     return (output, Tensor._from_array(indices)) if return_indices else output
+
+
+def _max_pool_tiles(input, tiles, values, return_indices):
+    "max_pool2d when the windows tile the input: the first maximum of each tile wins."
+    # tiles: (..., H_out, kH, W_out, kW), tile (i, j) is [..., i, :, j, :], a view
+    (kH, kW), (H_out, W_out), shape = tiles.shape[-3::2], values.shape[-2:], input.shape
+    # the winner of each tile, scanned row by row: the first element equal to the max
+    winners = np.zeros(tiles.shape, dtype=bool)
+    taken = np.zeros(values.shape, dtype=bool)
+    offsets = np.zeros(values.shape, dtype=np.int64) if return_indices else None
+    for p, q in np.ndindex(kH, kW):
+        wins = (tiles[..., p, :, q] == values) & ~taken
+        winners[..., p, :, q], taken = wins, taken | wins
+        if return_indices:
+            offsets[wins] = p * shape[-1] + q
+
+    def vjp(g, *_):
+        return np.where(winners, g.reshape(*g.shape[:-2], H_out, 1, W_out, 1),
+                        0).reshape(shape)
+    output = record(values, (input,), (vjp,), "MaxPool2DWithIndicesBackward0")
+    if not return_indices:
+        return output
+    # flat index in the plane: the tile's corner (i kH, j kW) plus the winner's offset
+    corners = (np.arange(H_out)[:, None] * kH * shape[-1] + np.arange(W_out) * kW)
+    return output, Tensor._from_array(corners + offsets)
+
 
 # %% ../book/17_conv.ipynb #ad114474
 # torch's name: NumPy's name

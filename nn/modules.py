@@ -651,7 +651,7 @@ def _erfc_far(y):
 
 def _erf(x):
     "Elementwise erf to a few units in the last place (float64 or float32 arithmetic)."
-    x = np.asarray(x)
+    shape, x = np.shape(x), np.asarray(x).reshape(-1)  # 1-d: NumPy keeps arrays arrays
     x = x if x.dtype == np.float64 else x.astype(np.float32)
     y = np.abs(x)
     # 1 - erfc(|x|) with the sign of x; in place where it can: arrays may be large
@@ -671,7 +671,7 @@ def _erf(x):
     near_zero *= inner
     erf *= ~inner
     erf += near_zero
-    return erf
+    return erf.reshape(shape)
 
 
 erf = _elementwise(
@@ -1256,15 +1256,72 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if count <= 1:
         raise ValueError("Expected more than 1 value per channel when training, "
                          f"got input size {list(input.shape)}")
-    mean = input.mean(axes, keepdim=True)
-    var = ((input - mean) * (input - mean)).mean(axes, keepdim=True)
+    y, mean, var = _batch_norm_training(input, weight, bias, axes, affine_shape, eps)
     if running_mean is not None:
-        running_mean._data[...] = (
-            (1 - momentum) * running_mean._data + momentum * mean._data.reshape(-1))
+        running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * mean
         running_var._data[...] = (
-            (1 - momentum) * running_var._data
-            + momentum * var._data.reshape(-1) * count / (count - 1))
-    return _normalize(input, axes, mean, var, eps, weight, bias, affine_shape)
+            (1 - momentum) * running_var._data + momentum * var * count / (count - 1))
+    return y
+
+
+def _batch_statistics(x, axes):
+    "Each channel's mean, biased variance and x - mean, the channels' dims kept."
+    count = math.prod(x.shape[axis] for axis in axes)
+    mean = x.sum(axis=axes, keepdims=True) / count
+    centered = x - mean
+    return mean, (centered * centered).sum(axis=axes, keepdims=True) / count, centered
+
+
+# how torch's errors name a dtype
+_SCALAR_TYPES = {"float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _batch_norm_training(input, weight, bias, axes, affine_shape, eps):
+    "Batch norm with the batch's statistics as one op: (output, mean, biased variance)."
+    for param in (weight, bias):
+        if param is not None and param.dtype != input.dtype:
+            name = _SCALAR_TYPES.get(input.dtype.name, input.dtype)
+            raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar "
+                               f"type of {name}")
+    count = math.prod(input.shape[axis] for axis in axes)
+    data = input._data
+    mean, variance, centered = _batch_statistics(data, axes)
+    inverse_std = (variance + eps) ** -0.5
+
+    def statistics(x):
+        "1 / sigma and x - mean: the forward's for its array, else from x (tensors)."
+        if x is data:
+            return inverse_std, x - mean
+        _, variance, centered = _batch_statistics(x, axes)
+        return (variance + eps) ** -0.5, centered
+
+    def scale(inverse_std, params):
+        "gamma / sigma, per channel (1 / sigma without a weight)."
+        return inverse_std if weight is None else inverse_std * params[0].reshape(
+            affine_shape)
+
+    def input_vjp(g, y, x, *params):
+        # x̄ = (γ/σ) (ȳ - mean(ȳ) - x̂ mean(ȳ x̂)), x̂ = (x - μ)/σ, means over the batch
+        inverse_std, centered = statistics(x)
+        g_mean = g.sum(axis=axes, keepdims=True) / count
+        projection = (g * centered).sum(axis=axes, keepdims=True) / count
+        gamma_over_sigma = scale(inverse_std, params)
+        return (g - g_mean) * gamma_over_sigma - centered * (
+            gamma_over_sigma * inverse_std * inverse_std * projection)
+
+    def weight_vjp(g, y, x, *params):
+        inverse_std, centered = statistics(x)
+        return ((g * centered).sum(axis=axes, keepdims=True) * inverse_std).reshape(-1)
+
+    out = centered
+    out *= scale(inverse_std, (None if weight is None else weight._data,))
+    if bias is not None:
+        out += bias._data.reshape(affine_shape)
+    params = tuple(p for p in (weight, bias) if p is not None)
+    vjps = ((input_vjp, weight_vjp)[:1 + (weight is not None)]
+            + ((lambda g, *_: g.sum(axis=axes)),) * (bias is not None))
+    return (record(out, (input, *params), vjps, "NativeBatchNormBackward0"),
+            mean.reshape(-1), variance.reshape(-1))
 
 
 class _BatchNorm(Module):

@@ -1,9 +1,10 @@
 """First-order gradients are bit-identical to those of the engine before vjps could run on tensors.
 
 tests/data/first_order_gradients.npz holds the values and gradients of the cases below as nn
-computed them when every vjp still ran on arrays only (the engine of commit f7fdf8d), except GELU
-and layer norm, whose arithmetic changed on purpose later (erf by Cody's rational approximations,
-layer norm as one node): their values are from then, and differ from before by rounding. Making each
+computed them when every vjp still ran on arrays only (the engine of commit f7fdf8d), except GELU,
+layer norm, batch norm and convolution, whose arithmetic changed on purpose later (erf by Cody's
+rational approximations; the norms as one node each; convolution's new layouts): their values are
+from then, and differ from before by rounding. Making each
 vjp run on tensors as well, for create_graph=True, must not change one bit of an ordinary backward.
 To regenerate after an intended numerical change: `python tests/test_first_order_unchanged.py`.
 """
@@ -91,8 +92,8 @@ def cases():
              t(4, 3, dtype=dt))
         case(f"mixed_{s}", lambda a, b: a * b + a / 3 - b ** 2, t(3, dtype=dt),
              t(3, dtype=np.float64))
-        case(f"bn_{s}", lambda x: (nn.BatchNorm1d(4).double() if dt == np.float64
-                                   else nn.BatchNorm1d(4))(x), t(6, 4, dtype=dt))
+        case(f"bn_{s}", lambda x, dt=dt: (nn.BatchNorm1d(4).double() if dt == np.float64
+                                          else nn.BatchNorm1d(4))(x), t(6, 4, dtype=dt))
     return found
 
 
