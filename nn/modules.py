@@ -559,26 +559,31 @@ def linear(input, weight, bias=None):
                            f"{None if bias is None else bias.dtype}")
     x, W = input._data, weight._data
     vjps = (_linear_input_vjp, _linear_weight_vjp)
+    out = _rows(x) @ W.T  # one 2-d product: faster than NumPy's stack of products
+    if bias is not None:
+        out += bias._data  # in place: the product's array is new
+    out = out.reshape(x.shape[:-1] + W.shape[:1])
     if bias is None:
-        return record(x @ W.T, (input, weight), vjps, "MmBackward0")
+        return record(out, (input, weight), vjps, "MmBackward0")
     # torch's node is addmm(bias, input, weight.T): bias first among its inputs
-    return record(x @ W.T + bias._data, (bias, input, weight),
-                  (lambda g, *_: g,) + vjps, "AddmmBackward0")
+    return record(out, (bias, input, weight), (lambda g, *_: g,) + vjps,
+                  "AddmmBackward0")
+
+
+def _rows(x):
+    "x with every leading dimension read as rows: (..., n) -> (rows, n)."
+    return x.reshape((math.prod(x.shape[:-1]), x.shape[-1]))  # (-1 fails for 0 rows)
 
 
 def _linear_input_vjp(g, y, *inputs):
-    "x̄ = ȳ W (the inputs end with x, W)."
-    return g @ inputs[-1]
+    "x̄ = ȳ W (the inputs end with x, W), as one 2-d product."
+    W = inputs[-1]
+    return (_rows(g) @ W).reshape(g.shape[:-1] + W.shape[1:])
 
 
 def _linear_weight_vjp(g, y, *inputs):
     "W̄ = ȳᵀ x, with every leading dimension of x and ȳ read as rows."
-    x = inputs[-2]
-    if x.ndim == 2:
-        return g.T @ x
-    # explicit sizes: 0 features
-    rows = x.reshape((math.prod(x.shape[:-1]), x.shape[-1]))
-    return g.reshape((math.prod(g.shape[:-1]), g.shape[-1])).T @ rows
+    return _rows(g).T @ _rows(inputs[-2])
 
 
 class Linear(Module):
@@ -652,7 +657,7 @@ def _erfc_far(y):
 def _erf(x):
     "Elementwise erf to a few units in the last place (float64 or float32 arithmetic)."
     shape, x = np.shape(x), np.asarray(x).reshape(-1)  # 1-d: NumPy keeps arrays arrays
-    x = x if x.dtype == np.float64 else x.astype(np.float32)
+    x = x.astype(np.float64 if x.dtype == np.float64 else np.float32, copy=False)
     y = np.abs(x)
     # 1 - erfc(|x|) with the sign of x; in place where it can: arrays may be large
     middle = np.clip(y, 0.46875, 4.0)
