@@ -567,9 +567,6 @@ def _dense(grad):
 
 def _add_gradient(grads, owned, key, grad):
     "Add `grad` to grads[key]: in place into an array the walk made itself, else anew."
-    if key not in grads:
-        grads[key] = grad
-        return
     total = grads[key]
     if isinstance(total, Tensor) or isinstance(grad, Tensor):
         grads[key] = _dense(total) + _dense(grad)  # recorded (create_graph)
@@ -588,8 +585,11 @@ def _propagate(root, seed, retain_graph, create_graph=False):
     "Walk back from root, yielding (tensor, gradient): non-leaves once, leaves per use."
     grads, owned, hooked_leaves = {id(root): seed}, set(), {}
     for tensor in _backward_order(root):
-        grad = _dense(grads.pop(id(tensor)))
-        owned.discard(id(tensor))
+        grad = grads.pop(id(tensor))
+        if type(grad) is _Scattered:
+            grad = grad.dense()
+        if owned:
+            owned.discard(id(tensor))
         if tensor._hooks:
             grad = _run_hooks(tensor, grad)
         yield tensor, grad
@@ -607,6 +607,8 @@ def _propagate(root, seed, retain_graph, create_graph=False):
                 yield input, _dense(input_grad)
             elif input._node is None:  # a leaf with hooks sees its whole gradient
                 hooked_leaves.setdefault(id(input), [input]).append(_dense(input_grad))
+            elif id(input) not in grads:
+                grads[id(input)] = input_grad
             else:
                 _add_gradient(grads, owned, id(input), input_grad)
         if not retain_graph:
