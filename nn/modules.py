@@ -562,7 +562,7 @@ def linear(input, weight, bias=None):
     out = _rows(x) @ W.T  # one 2-d product: faster than NumPy's stack of products
     if bias is not None:
         out += bias._data  # in place: the product's array is new
-    out = out.reshape(x.shape[:-1] + W.shape[:1])
+    out = out if x.ndim == 2 else out.reshape(x.shape[:-1] + W.shape[:1])
     if bias is None:
         return record(out, (input, weight), vjps, "MmBackward0")
     # torch's node is addmm(bias, input, weight.T): bias first among its inputs
@@ -572,13 +572,15 @@ def linear(input, weight, bias=None):
 
 def _rows(x):
     "x with every leading dimension read as rows: (..., n) -> (rows, n)."
+    if x.ndim == 2:
+        return x
     return x.reshape((math.prod(x.shape[:-1]), x.shape[-1]))  # (-1 fails for 0 rows)
 
 
 def _linear_input_vjp(g, y, *inputs):
     "x̄ = ȳ W (the inputs end with x, W), as one 2-d product."
     W = inputs[-1]
-    return (_rows(g) @ W).reshape(g.shape[:-1] + W.shape[1:])
+    return g @ W if g.ndim == 2 else (_rows(g) @ W).reshape(g.shape[:-1] + W.shape[1:])
 
 
 def _linear_weight_vjp(g, y, *inputs):
