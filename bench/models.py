@@ -20,13 +20,10 @@ thousands of steps.
 Nothing here is a test, and no test asserts a timing.
 """
 import argparse
-import cProfile
 import gc
-import io
 import json
 import math
 import os
-import pstats
 import sys
 import time
 import tracemalloc
@@ -37,7 +34,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from train import (blas_threads, busy_seconds, describe, machine, median_seconds,  # noqa: E402
-                   others_share, short_name)
+                   others_share, profiled, short_name)
 import nn  # noqa: E402  (the checkout's nn, put on the path by train)
 
 BATCHES = 4  # distinct batches per model, used in turn
@@ -209,16 +206,8 @@ def time_model(kind, repeats, seconds_per_repeat):
 def profile_model(kind, steps, top=12):
     "A short text: the nn functions with the largest own time over `steps` steps of one model."
     _, (_, step) = twins(kind)
-    for i in range(3):
-        step(i)                                     # warm up outside the profile
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for i in range(steps):
-        step(i)
-    profiler.disable()
-    stats = pstats.Stats(profiler, stream=io.StringIO())
+    stats, rows = profiled(step, steps, 3, top)
     total = stats.total_tt
-    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
     lines = [f"({kind}) {MODELS[kind]}: {total / steps * 1e3:,.1f} ms per step under the profiler",
              f"{'calls/step':>10} {'own ms/step':>11} {'own %':>6}  function"]
     for (filename, line, function), (_, calls, own, _, _) in rows:

@@ -413,20 +413,24 @@ def short_name(filename, lineno, function):
     return f"{module}:{qualified_name(module, lineno, function)}"
 
 
-def profile_nn_step(steps=200, top=15):
-    "Profile `steps` nn training steps on workload (a); a short text of the top functions by own time."
-    _, _, sizes, batch_size = WORKLOADS[0]
-    step = make_trainers(sizes, batch_size)[1].step
-    for i in range(20):
-        step(i)                                     # warm up outside the profile
+def profiled(step, steps, warm_up, top):
+    "cProfile of `steps` calls step(i) after `warm_up` unprofiled ones: the Stats and its top rows by own time."
+    for i in range(warm_up):
+        step(i)
     profiler = cProfile.Profile()
     profiler.enable()
     for i in range(steps):
         step(i)
     profiler.disable()
     stats = pstats.Stats(profiler, stream=io.StringIO())
+    return stats, sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
+
+
+def profile_nn_step(steps=200, top=15):
+    "Profile `steps` nn training steps on workload (a); a short text of the top functions by own time."
+    _, _, sizes, batch_size = WORKLOADS[0]
+    stats, rows = profiled(make_trainers(sizes, batch_size)[1].step, steps, 20, top)
     total = stats.total_tt
-    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
     lines = [f"cProfile of {steps} nn training steps on workload (a), {'-'.join(map(str, sizes))}, batch {batch_size},",
              f"SGD with momentum: {total / steps * 1e6:,.0f} us per step under the profiler (which slows Python",
              "calls down, so read the shares, not the absolute times). Top functions by own time (tottime):",

@@ -30,23 +30,37 @@ def traced_bytes():
     return tracemalloc.get_traced_memory()[0]
 
 
+def traced_growth(step, steps, checkpoint):
+    "Bytes traced after `steps` calls step(1), step(2), ... less those after step `checkpoint`."
+    tracemalloc.start()
+    try:
+        for i in range(1, steps + 1):
+            step(i)
+            if i == checkpoint:
+                after_warm_up = traced_bytes()
+        return traced_bytes() - after_warm_up
+    finally:
+        tracemalloc.stop()
+
+
+def training_step(model, optimizer, batch_of):
+    "step(i): one training step on batch_of(i) = (input, target); returns the loss."
+    def step(i):
+        x, y = batch_of(i)
+        optimizer.zero_grad()
+        logits = model(x)
+        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        loss.backward()
+        optimizer.step()
+        assert np.isfinite(loss.item())
+    return step
+
+
 def test_memory_stays_flat_over_thousands_of_steps():
     model, data = mlp(), batches(8)
     optimizer = nn.optim.Adam(model.parameters(), lr=1e-3)
-    tracemalloc.start()
-    try:
-        for step in range(1, STEPS + 1):
-            x, y = data[step % len(data)]
-            optimizer.zero_grad()
-            loss = nn.functional.cross_entropy(model(x), y)
-            loss.backward()
-            optimizer.step()
-            if step == CHECKPOINT:
-                after_warm_up = traced_bytes()
-        growth = traced_bytes() - after_warm_up
-    finally:
-        tracemalloc.stop()
-    assert np.isfinite(loss.item())
+    growth = traced_growth(training_step(model, optimizer, lambda i: data[i % len(data)]),
+                           STEPS, CHECKPOINT)
     assert growth < ALLOWED_GROWTH, f"memory grew by {growth} bytes from step {CHECKPOINT} to step {STEPS}"
 
 
@@ -133,21 +147,8 @@ def test_memory_stays_flat_for_attention_recurrent_and_convolutional_models():
     nn.manual_seed(0)
     for build, inputs in ((small_gpt, tokens), (small_lstm, tokens), (small_cnn, images)):
         model = build()
-        optimizer = nn.optim.AdamW(model.parameters(), lr=1e-3)
-        tracemalloc.start()
-        try:
-            for step in range(1, 601):
-                x, y = inputs[step % 4], tokens[(step + 1) % 4]
-                logits = model(x)
-                target = y.reshape(-1) if logits.ndim == 3 else y[:, 0]
-                loss = nn.functional.cross_entropy(logits.reshape(-1, 11), target)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                if step == 200:
-                    after_warm_up = traced_bytes()
-            growth = traced_bytes() - after_warm_up
-        finally:
-            tracemalloc.stop()
-        assert np.isfinite(loss.item())
+        targets = tokens if inputs is tokens else [y[:, 0] for y in tokens]
+        step = training_step(model, nn.optim.AdamW(model.parameters(), lr=1e-3),
+                             lambda i: (inputs[i % 4], targets[(i + 1) % 4]))
+        growth = traced_growth(step, 600, 200)
         assert growth < ALLOWED_GROWTH, f"{build.__name__}: memory grew by {growth} bytes"
