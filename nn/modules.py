@@ -1189,14 +1189,21 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def _standardized(x, axes, eps):
     "(x - mean) / sqrt(var + eps) over `axes`, and 1 / sqrt(var + eps) (or tensors)."
-    centered = x - _mean(x, axes)
-    inverse_std = 1 / np.sqrt(_mean(centered * centered, axes) + eps)
+    _, centered, variance = _moments(x, axes)
+    inverse_std = 1 / np.sqrt(variance + eps)
     return centered * inverse_std, inverse_std
 
 
 def _mean(x, axes):
     "The mean over `axes`, kept as size-1 dims (written as a sum: arrays or tensors)."
     return np.sum(x, axis=axes, keepdims=True) / math.prod(x.shape[a] for a in axes)
+
+
+def _moments(x, axes):
+    "The mean over `axes`, the deviations x - mean, and the biased variance."
+    mean = _mean(x, axes)
+    centered = x - mean
+    return mean, centered, _mean(centered * centered, axes)
 
 
 def _layer_norm_vjps(axes, eps, forward):
@@ -1271,14 +1278,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return y
 
 
-def _batch_statistics(x, axes):
-    "Each channel's mean, biased variance and x - mean, the channels' dims kept."
-    count = math.prod(x.shape[axis] for axis in axes)
-    mean = x.sum(axis=axes, keepdims=True) / count
-    centered = x - mean
-    return mean, (centered * centered).sum(axis=axes, keepdims=True) / count, centered
-
-
 # how torch's errors name a dtype
 _SCALAR_TYPES = {"float16": "Half", "float32": "Float", "float64": "Double"}
 
@@ -1290,16 +1289,15 @@ def _batch_norm_training(input, weight, bias, axes, affine_shape, eps):
             name = _SCALAR_TYPES.get(input.dtype.name, input.dtype)
             raise RuntimeError(f"mixed dtype (CPU): expect parameter to have scalar "
                                f"type of {name}")
-    count = math.prod(input.shape[axis] for axis in axes)
     data = input._data
-    mean, variance, centered = _batch_statistics(data, axes)
+    mean, centered, variance = _moments(data, axes)
     inverse_std = (variance + eps) ** -0.5
 
     def statistics(x):
         "1 / sigma and x - mean: the forward's for its array, else from x (tensors)."
         if x is data:
             return inverse_std, x - mean
-        _, variance, centered = _batch_statistics(x, axes)
+        _, centered, variance = _moments(x, axes)
         return (variance + eps) ** -0.5, centered
 
     def scale(inverse_std, params):
@@ -1310,8 +1308,7 @@ def _batch_norm_training(input, weight, bias, axes, affine_shape, eps):
     def input_vjp(g, y, x, *params):
         # x̄ = (γ/σ) (ȳ - mean(ȳ) - x̂ mean(ȳ x̂)), x̂ = (x - μ)/σ, means over the batch
         inverse_std, centered = statistics(x)
-        g_mean = g.sum(axis=axes, keepdims=True) / count
-        projection = (g * centered).sum(axis=axes, keepdims=True) / count
+        g_mean, projection = _mean(g, axes), _mean(g * centered, axes)
         gamma_over_sigma = scale(inverse_std, params)
         return (g - g_mean) * gamma_over_sigma - centered * (
             gamma_over_sigma * inverse_std * inverse_std * projection)

@@ -231,11 +231,7 @@ class RNNBase(Module):
         weights = self._flat_weights
         return [weights[i:i + size] for i in range(0, len(weights), size)]
 
-    def reset_parameters(self):
-        "Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in order."
-        bound = 1 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -bound, bound)
+    reset_parameters = RNNCellBase.reset_parameters  # the cells' draws, in order
 
     def flatten_parameters(self):
         "Nothing to do: torch packs the weights for cuDNN; nn keeps them as they are."
